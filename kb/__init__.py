@@ -1,0 +1,34 @@
+"""policykb's engine: domain types, storage, hybrid index and cited search.
+
+Everything the other packages need is exported here; they import nothing deeper.
+Importing ``kb`` does not import torch: embedding models load lazily.
+"""
+
+from kb.bm25 import BM25Index, BM25Parameters
+from kb.embedding import KB_MODEL, TrainingSettings
+from kb.errors import (
+    DocumentNotFound,
+    EmbeddingModelError,
+    IndexMismatch,
+    IndexNotBuilt,
+    InvalidFilter,
+    InvalidQuestion,
+    KBError,
+    KnowledgeBaseNotFound,
+    SegmentNotFound,
+)
+from kb.fusion import reciprocal_rank_fusion, weighted_score_fusion
+from kb.index import IndexSettings
+from kb.knowledge_base import AddResult, KnowledgeBase, content_hash, open_kb
+from kb.search import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, Hit, SearchFilters, SearchResult
+from kb.tokenize import PolicyTokenizer, TokenizerSettings
+from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED, Document, Segment
+
+__all__ = [
+    "AddResult", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
+    "EXPIRED", "EmbeddingModelError", "Hit", "IN_FORCE", "IndexMismatch", "IndexNotBuilt",
+    "IndexSettings", "InvalidFilter", "InvalidQuestion", "KBError", "KB_MODEL", "KnowledgeBase",
+    "KnowledgeBaseNotFound", "MAX_QUESTION_CHARS", "MAX_TOP_K", "PolicyTokenizer", "STATUSES",
+    "SUPERSEDED", "SearchFilters", "SearchResult", "Segment", "SegmentNotFound", "TokenizerSettings",
+    "TrainingSettings", "content_hash", "open_kb", "reciprocal_rank_fusion", "weighted_score_fusion",
+]

@@ -1,0 +1,71 @@
+"""Turn a matched segment into what a reader cites: marked snippet and match offsets.
+
+Matching is done on a same-length folded copy of the text (each character NFKC-folded and
+lower-cased on its own when that keeps it one character), so every offset found points
+into the stored text exactly as the document says it.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Sequence
+
+SNIPPET_CHARS = 160
+
+
+def _fold_same_length(text: str) -> str:
+    folded = []
+    for char in text:
+        mapped = unicodedata.normalize("NFKC", char).lower()
+        folded.append(mapped if len(mapped) == 1 else char)
+    return "".join(folded)
+
+
+def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Non-overlapping ``(start, end)`` spans of ``terms`` in ``text``, longest terms first."""
+    folded = _fold_same_length(text)
+    taken = [False] * len(text)
+    spans = []
+    for term in sorted(set(terms), key=lambda t: (-len(t), t)):
+        if not term:
+            continue
+        position = folded.find(term)
+        while position != -1:
+            end = position + len(term)
+            if not any(taken[position:end]):
+                spans.append((position, end))
+                for i in range(position, end):
+                    taken[i] = True
+            position = folded.find(term, end)
+    return sorted(spans)
+
+
+def snippet(text: str, spans: Sequence[tuple[int, int]], *, width: int = SNIPPET_CHARS) -> str:
+    """An HTML-safe excerpt of about ``width`` characters with matches in ``<mark>``.
+
+    The window is placed where the most matched characters fall; everything outside the
+    marks is HTML-escaped, so the snippet can be shown as HTML without risk.
+    """
+    if len(text) <= width:
+        begin, end = 0, len(text)
+    else:
+        best, begin = -1, 0
+        for start, _ in spans or [(0, 0)]:
+            window_start = max(0, min(start - width // 4, len(text) - width))
+            covered = sum(min(e, window_start + width) - max(s, window_start)
+                          for s, e in spans if s < window_start + width and e > window_start)
+            if covered > best:
+                best, begin = covered, window_start
+        end = begin + width
+    parts = ["…" if begin > 0 else ""]
+    cursor = begin
+    for start, stop in spans:
+        if start < begin or stop > end:
+            continue
+        parts.append(html.escape(text[cursor:start]))
+        parts.append(f"<mark>{html.escape(text[start:stop])}</mark>")
+        cursor = stop
+    parts.append(html.escape(text[cursor:end]))
+    parts.append("…" if end < len(text) else "")
+    return "".join(parts)

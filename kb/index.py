@@ -1,0 +1,266 @@
+"""The derived, self-describing index: BM25 matrix, embeddings and a manifest.
+
+Each build writes a fresh ``index/generation-N/`` from the SQLite store, writes the
+manifest last (format version, data version, counts, tokenizer fingerprint, BM25
+parameters, model id and dimension, a SHA-256 per file), then switches the ``CURRENT``
+pointer with an atomic rename. Readers load whatever ``CURRENT`` names and verify it;
+the previous generation is kept for rollback. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.bm25 import BM25Index, BM25Parameters
+from kb.embedding import KB_MODEL, EmbeddingModel, TrainingSettings, load_model, read_model_card, train_kb_model
+from kb.errors import IndexMismatch, IndexNotBuilt
+from kb.store import IndexRow, Store
+from kb.tokenize import PolicyTokenizer, TokenizerSettings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+INDEX_DIR = "index"
+MODELS_DIR = "models"
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+SEGMENTS_FILE = "segments.json"
+VECTORS_FILE = "embeddings.npy"
+#: Retrain the knowledge-base model when the corpus has grown by more than this share.
+RETRAIN_GROWTH = 0.25
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Everything that decides how the index is built; kept in the store and the manifest."""
+
+    tokenizer: TokenizerSettings = field(default_factory=TokenizerSettings)
+    bm25: BM25Parameters = field(default_factory=BM25Parameters)
+    model: str = KB_MODEL
+    dense: bool = True
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IndexSettings:
+        return cls(
+            tokenizer=TokenizerSettings(**data.get("tokenizer", {})),
+            bm25=BM25Parameters(**data.get("bm25", {})),
+            model=data.get("model", KB_MODEL),
+            dense=data.get("dense", True),
+            training=TrainingSettings(**data.get("training", {})),
+        )
+
+
+@dataclass
+class LoadedIndex:
+    """One verified generation in memory."""
+
+    directory: Path
+    manifest: dict[str, Any]
+    bm25: BM25Index
+    segment_ids: list[str]
+    doc_ids: list[str]
+    statuses: list[str]
+    vectors: np.ndarray | None
+    model: EmbeddingModel | None
+
+    @property
+    def generation(self) -> str:
+        return self.directory.name
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def current_generation(kb_dir: Path) -> Path | None:
+    pointer = kb_dir / INDEX_DIR / POINTER
+    if not pointer.exists():
+        return None
+    return kb_dir / INDEX_DIR / pointer.read_text(encoding="utf-8").strip()
+
+
+def _next_generation_name(index_dir: Path) -> str:
+    numbers = [int(p.name.split("-")[1]) for p in index_dir.glob("generation-*") if p.name.split("-")[1].isdigit()]
+    return f"generation-{max(numbers, default=0) + 1:06d}"
+
+
+def _kb_model(kb_dir: Path, corpus: list[list[str]], settings: IndexSettings, retrain: bool,
+              progress: Progress) -> EmbeddingModel:
+    """Reuse the knowledge-base model unless it is missing, stale or retraining is asked for."""
+    models_dir = kb_dir / MODELS_DIR
+    current = models_dir / KB_MODEL
+    card = read_model_card(current)
+    stale = card is None or retrain or card.get("settings") != asdict(settings.training)
+    if card and not stale:
+        trained = card.get("trained_on_segments", 0)
+        stale = len(corpus) > trained * (1 + RETRAIN_GROWTH) or len(corpus) < trained * (1 - RETRAIN_GROWTH)
+    if stale:
+        progress(f"training the embedding model on {len(corpus):,} segments")
+        scratch = models_dir / f".{KB_MODEL}.training"
+        shutil.rmtree(scratch, ignore_errors=True)
+        train_kb_model(corpus, scratch, settings.training)
+        if current.exists():
+            shutil.rmtree(current)
+        os.replace(scratch, current)
+    return load_model(str(current))
+
+
+def _embed(store: Store, model: EmbeddingModel, rows: list[IndexRow], corpus: list[list[str]],
+           progress: Progress) -> np.ndarray:
+    """Vectors for every row, reusing cached ones by (model, embedded input)."""
+    inputs = [model.prepare(row.embed_text, terms) for row, terms in zip(rows, corpus)]
+    keys = [hashlib.sha1(text.encode("utf-8")).hexdigest() for text in inputs]
+    cached = store.cached_vectors(model.model_id, keys, model.dim)
+    missing = sorted({k: i for i, k in enumerate(keys) if k not in cached}.items())
+    if missing:
+        progress(f"embedding {len(missing):,} segments ({len(rows) - len(missing):,} cached)")
+        fresh = model.encode([inputs[i] for _k, i in missing])
+        new = {k: fresh[j] for j, (k, _i) in enumerate(missing)}
+        store.cache_vectors(model.model_id, new)
+        cached.update(new)
+    vectors = np.zeros((len(rows), model.dim), dtype=np.float32)
+    for i, key in enumerate(keys):
+        vectors[i] = cached[key]
+    return vectors
+
+
+def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain: bool = False,
+                progress: Progress | None = None) -> dict[str, Any]:
+    """Build a new generation from the store, switch to it, and return its manifest."""
+    progress = progress or (lambda message: log.info(message))
+    started = time.time()
+    data_version = store.data_version()
+    rows = store.index_rows()
+    corpus = [row.terms.split(" ") if row.terms else [] for row in rows]
+    tokenizer = PolicyTokenizer(settings.tokenizer)
+    progress(f"indexing {len(rows):,} segments with BM25")
+    bm25 = BM25Index.build(corpus, settings.bm25)
+
+    model: EmbeddingModel | None = None
+    vectors = None
+    if settings.dense and rows:
+        if settings.model == KB_MODEL:
+            model = _kb_model(kb_dir, corpus, settings, retrain, progress)
+        else:
+            model = load_model(settings.model, kb_models_dir=kb_dir / MODELS_DIR)
+        vectors = _embed(store, model, rows, corpus, progress)
+
+    index_dir = kb_dir / INDEX_DIR
+    index_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in index_dir.glob("*.building"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    name = _next_generation_name(index_dir)
+    scratch = index_dir / f"{name}.building"
+    scratch.mkdir()
+    files = bm25.save(scratch)
+    (scratch / SEGMENTS_FILE).write_text(
+        json.dumps({"segment_ids": [r.segment_id for r in rows], "doc_ids": [r.doc_id for r in rows],
+                    "statuses": [r.status for r in rows]}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    files.append(SEGMENTS_FILE)
+    if vectors is not None:
+        np.save(scratch / VECTORS_FILE, vectors, allow_pickle=False)
+        files.append(VECTORS_FILE)
+    model_path = None
+    if model is not None:
+        model_path = f"{MODELS_DIR}/{KB_MODEL}" if settings.model == KB_MODEL else settings.model
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "generation": name,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": None,
+        "data_version": data_version,
+        "counts": {"segments": len(rows), "documents": len(set(r.doc_id for r in rows)),
+                   "terms": len(bm25.vocabulary)},
+        "corpus_checksum": hashlib.sha256("\n".join(r.content_hash for r in rows).encode()).hexdigest(),
+        "settings": settings.as_dict(),
+        "tokenizer_fingerprint": tokenizer.fingerprint,
+        "embedding": None if model is None else {"model": model_path, "model_id": model.model_id,
+                                                 "input": model.input_kind, "dimension": model.dim},
+        "files": {f: _sha256(scratch / f) for f in files},
+    }
+    manifest["build_seconds"] = round(time.time() - started, 3)
+    (scratch / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for f in [*files, MANIFEST]:
+        with (scratch / f).open("rb") as handle:
+            os.fsync(handle.fileno())
+    os.replace(scratch, index_dir / name)
+    pointer_tmp = index_dir / f"{POINTER}.tmp"
+    pointer_tmp.write_text(name, encoding="utf-8")
+    os.replace(pointer_tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+    generations = sorted(p for p in index_dir.glob("generation-*") if not p.name.endswith(".building"))
+    for old in generations[:-2]:  # keep the previous generation for rollback
+        shutil.rmtree(old, ignore_errors=True)
+    return manifest
+
+
+def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify: bool = True,
+               load_dense: bool = True) -> LoadedIndex:
+    """Load and verify the current generation; refuse a mismatch with a clear error."""
+    directory = current_generation(kb_dir)
+    if directory is None:
+        raise IndexNotBuilt(f"{kb_dir} has no index yet: run `policykb build --kb {kb_dir}`")
+    manifest_path = directory / MANIFEST
+    if not manifest_path.exists():
+        raise IndexMismatch(f"{directory} has no manifest: rebuild with `policykb build`")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: rebuild with `policykb build`"
+        )
+    if expected_fingerprint and manifest["tokenizer_fingerprint"] != expected_fingerprint:
+        raise IndexMismatch("the index was built with another tokenizer or lexicon: rebuild with `policykb build`")
+    if verify:
+        for name, checksum in manifest["files"].items():
+            path = directory / name
+            if not path.exists() or _sha256(path) != checksum:
+                raise IndexMismatch(f"index file {name} is missing or damaged: rebuild with `policykb build`")
+    bm25 = BM25Index.load(directory)
+    segments = json.loads((directory / SEGMENTS_FILE).read_text(encoding="utf-8"))
+    vectors = model = None
+    embedding = manifest.get("embedding")
+    if embedding and load_dense:
+        vectors = np.load(directory / VECTORS_FILE, allow_pickle=False)
+        model_ref = embedding["model"]
+        model_path = kb_dir / model_ref if (kb_dir / model_ref).exists() else Path(model_ref)
+        model = load_model(str(model_path) if model_path.exists() else model_ref)
+        if model.model_id != embedding["model_id"] or model.dim != vectors.shape[1]:
+            raise IndexMismatch(
+                f"embedding model {model.model_id} does not match the stored vectors "
+                f"({embedding['model_id']}): rebuild with `policykb build`"
+            )
+    if bm25.document_count != len(segments["segment_ids"]):
+        raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
+    return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
+                       segments["statuses"], vectors, model)

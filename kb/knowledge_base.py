@@ -1,0 +1,203 @@
+"""The knowledge base as one object: add documents, build the index, search, look up.
+
+This is the library's front door; the CLI, the service and evaluation are thin skins over
+it. Adding a document stores it (with its segments' jieba terms, so a rebuild never
+re-tokenises) but does not touch the index: call :meth:`KnowledgeBase.build` once after a
+batch. Searching loads the current index generation lazily and reloads it when a newer
+generation appears.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from kb.errors import KnowledgeBaseNotFound
+from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
+from kb.search import SearchFilters, Searcher, SearchResult
+from kb.store import DB_FILENAME, Store
+from kb.tokenize import PolicyTokenizer
+from kb.types import Document
+
+#: Below this many segments a batch is tokenised in-process (a pool costs more to start).
+PARALLEL_THRESHOLD = 4000
+SETTINGS_KEY = "index_settings"
+_WHITESPACE = re.compile(r"\s+")
+
+
+def content_hash(text: str) -> str:
+    """Identity of a document's content: NFKC text with whitespace folded, so the same
+    document in GBK and in UTF-8, or re-wrapped, is recognised as the same."""
+    folded = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What happened to one document: added, updated, unchanged or duplicate (of ``same_as``)."""
+
+    doc_id: str
+    outcome: str
+    segments: int
+    same_as: str | None = None
+
+
+_worker_tokenizer: PolicyTokenizer | None = None
+
+
+def _tokenize_in_worker(texts: list[str]) -> list[str]:
+    assert _worker_tokenizer is not None
+    return [" ".join(_worker_tokenizer.tokenize(text)) for text in texts]
+
+
+def _segment_index_text(document: Document, index: int) -> str:
+    segment = document.segments[index]
+    return " ".join([document.title, *segment.section_path, segment.text])
+
+
+class KnowledgeBase:
+    """A directory holding ``kb.sqlite`` (the truth) and ``index/`` (derived)."""
+
+    def __init__(self, kb_dir: Path | str, *, create: bool = False, settings: IndexSettings | None = None) -> None:
+        self.kb_dir = Path(kb_dir)
+        if not (self.kb_dir / DB_FILENAME).exists():
+            if not create:
+                raise KnowledgeBaseNotFound(
+                    f"{self.kb_dir} is not a knowledge base: ingest documents first (`policykb ingest PATH --kb {self.kb_dir}`)"
+                )
+            self.kb_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.kb_dir)
+        stored = self.store.db["meta"].count_where("key = ?", [SETTINGS_KEY])
+        if settings is not None:
+            self._save_settings(settings)
+        elif not stored:
+            self._save_settings(IndexSettings())
+        self.settings = self._load_settings()
+        self.tokenizer = PolicyTokenizer(self.settings.tokenizer)
+        self._searcher: Searcher | None = None
+
+    # -- settings ------------------------------------------------------------------
+
+    def _save_settings(self, settings: IndexSettings) -> None:
+        with self.store.write() as db:
+            db["meta"].upsert({"key": SETTINGS_KEY, "value": json.dumps(settings.as_dict())}, pk="key")
+
+    def _load_settings(self) -> IndexSettings:
+        value = self.store.db["meta"].get(SETTINGS_KEY)["value"]
+        return IndexSettings.from_dict(json.loads(value))
+
+    # -- writing -------------------------------------------------------------------
+
+    def tokenize_segments(self, documents: Sequence[Document], *, workers: int = 1) -> list[list[str]]:
+        """Index terms of every segment (title + section path + text), per document."""
+        texts = [_segment_index_text(doc, i) for doc in documents for i in range(len(doc.segments))]
+        if workers > 1 and len(texts) >= PARALLEL_THRESHOLD:
+            global _worker_tokenizer
+            _worker_tokenizer = self.tokenizer
+            self.tokenizer.tokenize("预热")  # load jieba once, before forking, so workers share it
+            chunk = max(1, len(texts) // (workers * 8))
+            batches = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+            with get_context("fork").Pool(workers) as pool:
+                flat = [terms for batch in pool.map(_tokenize_in_worker, batches) for terms in batch]
+        else:
+            flat = [" ".join(self.tokenizer.tokenize(text)) for text in texts]
+        result, cursor = [], 0
+        for doc in documents:
+            result.append(flat[cursor : cursor + len(doc.segments)])
+            cursor += len(doc.segments)
+        return result
+
+    def add_documents(self, documents: Sequence[Document], *, workers: int = 1) -> list[AddResult]:
+        """Store documents (each in its own transaction); skip unchanged ones and duplicates."""
+        results: list[AddResult] = []
+        todo: list[tuple[Document, str]] = []
+        seen: dict[str, str] = {}
+        for document in documents:
+            digest = content_hash(document.text)
+            existing = self.store.doc_id_for_hash(digest) or seen.get(digest)
+            if existing == document.doc_id:
+                results.append(AddResult(document.doc_id, "unchanged", len(document.segments)))
+            elif existing is not None:
+                results.append(AddResult(document.doc_id, "duplicate", 0, same_as=existing))
+            else:
+                seen[digest] = document.doc_id
+                todo.append((document, digest))
+        terms = self.tokenize_segments([doc for doc, _ in todo], workers=workers)
+        for (document, digest), document_terms in zip(todo, terms):
+            existed = self.store.db.execute(
+                "SELECT 1 FROM documents WHERE doc_id = ?", [document.doc_id]).fetchone() is not None
+            segment_hashes = [hashlib.sha256(s.text.encode("utf-8")).hexdigest()[:32] for s in document.segments]
+            self.store.put_document(document, terms=document_terms, content_hash=digest,
+                                    segment_hashes=segment_hashes)
+            results.append(AddResult(document.doc_id, "updated" if existed else "added", len(document.segments)))
+        return results
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove a document and its segments; they leave search at the next build."""
+        self.store.delete_document(doc_id)
+
+    def build(self, *, retrain: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+        """Build a new index generation from the store and switch searching to it."""
+        manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
+        self._searcher = None
+        return manifest
+
+    def is_stale(self) -> bool:
+        """True when documents changed since the current index was built (or none exists)."""
+        directory = current_generation(self.kb_dir)
+        if directory is None or not (directory / "manifest.json").exists():
+            return True
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        return manifest.get("data_version") != self.store.data_version()
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def searcher(self) -> Searcher:
+        directory = current_generation(self.kb_dir)
+        if self._searcher is None or directory is None or self._searcher.index.directory != directory:
+            index = load_index(self.kb_dir, expected_fingerprint=self.tokenizer.fingerprint)
+            self._searcher = Searcher(index, self.store, self.tokenizer)
+        return self._searcher
+
+    def manifest(self) -> dict[str, Any]:
+        return self.searcher.index.manifest
+
+    def search(self, question: str, *, top_k: int = 5, filters: SearchFilters | None = None,
+               mode: str = "hybrid", candidates: int = 100) -> SearchResult:
+        return self.searcher.search(question, top_k=top_k, filters=filters, mode=mode, candidates=candidates)
+
+    def documents(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        return self.store.list_documents(limit=limit, offset=offset)
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        return self.store.document(doc_id)
+
+    def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
+        self.store.document(doc_id)  # raises DocumentNotFound
+        return self.store.segments_of(doc_id)
+
+    def segment(self, segment_id: str) -> dict[str, Any]:
+        return self.store.segment(segment_id)
+
+    def stats(self) -> dict[str, Any]:
+        counts = self.store.counts()
+        directory = current_generation(self.kb_dir)
+        return {"kb_dir": str(self.kb_dir), **counts, "data_version": self.store.data_version(),
+                "generation": directory.name if directory else None, "stale": self.is_stale()}
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_kb(kb_dir: Path | str) -> KnowledgeBase:
+    """Open an existing knowledge base for reading and writing."""
+    return KnowledgeBase(kb_dir)
+

@@ -1,0 +1,225 @@
+"""Hybrid search over one loaded index generation: BM25, dense, fused, filtered, cited.
+
+Both retrievers see the same filter mask, take their ``candidates`` best segments, and
+reciprocal rank fusion (k=60) merges the two lists with ties broken by segment id. A
+question with no searchable term (only punctuation, emoji or filler such as 你好) gets no
+hits and a ``reason`` instead of random passages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kb.cite import match_spans, snippet
+from kb.errors import InvalidFilter, InvalidQuestion
+from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
+from kb.index import LoadedIndex
+from kb.normalize import INVISIBLE
+from kb.store import Store
+from kb.tokenize import PolicyTokenizer
+from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED
+
+MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 50
+DEFAULT_TOP_K = 5
+DEFAULT_CANDIDATES = 100
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which segments may be returned: by document and by validity status.
+
+    By default only documents in force are searched; ``statuses`` widens that (e.g.
+    ``("in_force", "expired")``) to show history.
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = (IN_FORCE,)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.statuses if s not in STATUSES]
+        if unknown:
+            raise InvalidFilter(f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
+        if not self.statuses:
+            raise InvalidFilter("at least one status must be allowed")
+
+    @classmethod
+    def from_options(cls, *, doc_ids: Any = None, statuses: Any = None, include_expired: bool = False,
+                     include_superseded: bool = False) -> SearchFilters:
+        wanted = list(statuses) if statuses else [IN_FORCE]
+        if include_expired and EXPIRED not in wanted:
+            wanted.append(EXPIRED)
+        if include_superseded and SUPERSEDED not in wanted:
+            wanted.append(SUPERSEDED)
+        return cls(doc_ids=tuple(doc_ids or ()), statuses=tuple(wanted))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One cited passage, as the CLI, the service and evaluation report it."""
+
+    rank: int
+    score: float
+    segment_id: str
+    doc_id: str
+    title: str
+    doc_number: str | None
+    issuer: str | None
+    date: str | None
+    status: str
+    section_path: list[str]
+    locator: str
+    departments: list[str]
+    text: str
+    snippet: str
+    start: int
+    end: int
+    highlights: list[tuple[int, int]]
+    scores: dict[str, float | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["highlights"] = [list(span) for span in self.highlights]
+        return data
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    question: str
+    hits: list[Hit]
+    terms: list[str]
+    mode: str
+    generation: str
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "hits": [h.as_dict() for h in self.hits], "terms": self.terms,
+                "mode": self.mode, "generation": self.generation, "reason": self.reason}
+
+
+def clean_question(question: str) -> str:
+    """The question with invisible characters removed and surrounding space stripped."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("the question must be a string", "question_invalid")
+    if len(question) > MAX_QUESTION_CHARS * 4:  # refuse absurd input before any work on it
+        raise InvalidQuestion(f"the question is longer than {MAX_QUESTION_CHARS} characters", "question_too_long")
+    text = INVISIBLE.sub("", question).strip()
+    if not text:
+        raise InvalidQuestion("the question is empty", "question_empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"the question is longer than {MAX_QUESTION_CHARS} characters", "question_too_long")
+    return text
+
+
+def _top(scores: np.ndarray, allowed: np.ndarray, count: int, *, positive_only: bool) -> list[tuple[int, float]]:
+    scores = np.where(allowed, scores, -np.inf)
+    if positive_only:
+        scores = np.where(scores > 0, scores, -np.inf)
+    count = min(count, int(np.isfinite(scores).sum()))
+    if count <= 0:
+        return []
+    picked = np.argpartition(-scores, count - 1)[:count]
+    return [(int(i), float(scores[i])) for i in picked]
+
+
+class Searcher:
+    """Answers questions from one loaded generation and the store."""
+
+    def __init__(self, index: LoadedIndex, store: Store, tokenizer: PolicyTokenizer) -> None:
+        self.index = index
+        self.store = store
+        self.tokenizer = tokenizer
+        self._status = np.array(index.statuses)
+        self._doc = np.array(index.doc_ids)
+
+    def _mask(self, filters: SearchFilters) -> np.ndarray:
+        allowed = np.isin(self._status, list(filters.statuses))
+        if filters.doc_ids:
+            allowed &= np.isin(self._doc, list(filters.doc_ids))
+        return allowed
+
+    def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
+               mode: str = "hybrid", candidates: int = DEFAULT_CANDIDATES, rrf_k: int = DEFAULT_RRF_K) -> SearchResult:
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+            raise InvalidQuestion(f"top_k must be an integer from 1 to {MAX_TOP_K}", "top_k_invalid")
+        if mode not in MODES:
+            raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}", "mode_invalid")
+        text = clean_question(question)
+        filters = filters or SearchFilters()
+        generation = self.index.generation
+        terms = self.tokenizer.tokenize_query(text)
+        if not terms:
+            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms")
+        if mode != "bm25" and self.index.model is None:
+            mode = "bm25"
+        allowed = self._mask(filters)
+        candidates = max(candidates, top_k)
+        bm25_scores: dict[int, float] = {}
+        dense_scores: dict[int, float] = {}
+        rankings = []
+        if mode in ("hybrid", "bm25"):
+            ranked = _top(self.index.bm25.scores(terms), allowed, candidates, positive_only=True)
+            bm25_scores = dict(ranked)
+            rankings.append(self._ordered(ranked))
+        if mode in ("hybrid", "dense"):
+            assert self.index.model is not None and self.index.vectors is not None
+            query = self.index.model.encode([self.index.model.prepare(text, terms)])[0]
+            if np.any(query):
+                ranked = _top(self.index.vectors @ query, allowed, candidates, positive_only=True)
+                dense_scores = dict(ranked)
+                rankings.append(self._ordered(ranked))
+        if len(rankings) == 1:
+            fused = rankings[0]
+        else:
+            fused = reciprocal_rank_fusion(rankings, rrf_k=rrf_k)
+        position = {sid: i for i, sid in enumerate(self.index.segment_ids)}
+        top = fused[:top_k]
+        hits = self._hits(top, terms, position, bm25_scores, dense_scores)
+        reason = None if hits else "no_match"
+        return SearchResult(text, hits, terms, mode, generation, reason=reason)
+
+    def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
+        ids = self.index.segment_ids
+        return sorted(((ids[i], score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
+
+    def _hits(self, top: list[tuple[str, float]], terms: list[str], position: dict[str, int],
+              bm25_scores: dict[int, float], dense_scores: dict[int, float]) -> list[Hit]:
+        segments = self.store.segments_by_ids([sid for sid, _ in top])
+        documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
+        hits = []
+        for rank, (segment_id, score) in enumerate(top, start=1):
+            segment = segments.get(segment_id)
+            if segment is None:  # deleted since the index was built
+                continue
+            document = documents[segment["doc_id"]]
+            spans = match_spans(segment["text"], terms)
+            i = position[segment_id]
+            hits.append(Hit(
+                rank=len(hits) + 1,
+                score=round(float(score), 6),
+                segment_id=segment_id,
+                doc_id=segment["doc_id"],
+                title=document["title"],
+                doc_number=document["doc_number"],
+                issuer=document["issuer"],
+                date=document["date"],
+                status=document["status"],
+                section_path=segment["section_path"],
+                locator=segment["locator"],
+                departments=segment["departments"],
+                text=segment["text"],
+                snippet=snippet(segment["text"], spans),
+                start=segment["start"],
+                end=segment["end"],
+                highlights=[(segment["start"] + s, segment["start"] + e) for s, e in spans],
+                scores={"bm25": _round(bm25_scores.get(i)), "dense": _round(dense_scores.get(i))},
+            ))
+        return hits
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

@@ -1,0 +1,298 @@
+"""SQLite, through sqlite-utils, as the one source of truth for documents and segments.
+
+Every index is derived from this file and can be rebuilt from it alone. One document
+version is written in one ``BEGIN IMMEDIATE`` transaction (the document row and all its
+segments, or nothing); the ingest connection runs with ``synchronous=FULL`` so that an
+acknowledged ingest survives a power cut. A ``data_version`` counter in the ``meta``
+table moves on every write, so an index can tell whether it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from kb.errors import DocumentNotFound, SegmentNotFound
+from kb.types import Document
+
+DB_FILENAME = "kb.sqlite"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the index builder needs of one segment, in a stable order."""
+
+    segment_id: str
+    doc_id: str
+    status: str
+    terms: str
+    content_hash: str
+    embed_text: str
+
+
+class Store:
+    """Documents, segments and the embedding cache in ``kb_dir/kb.sqlite``."""
+
+    def __init__(self, kb_dir: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(kb_dir) / DB_FILENAME
+        if readonly and not self.path.exists():
+            raise FileNotFoundError(self.path)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._ensure_schema()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema and transactions -------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        with self.write():
+            self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            self.db["documents"].create(
+                {
+                    "doc_id": str,
+                    "title": str,
+                    "doc_number": str,
+                    "issuer": str,
+                    "date": str,
+                    "status": str,
+                    "source": str,
+                    "content_hash": str,
+                    "text": str,
+                    "metadata": str,
+                    "segment_count": int,
+                    "ingested_at": float,
+                },
+                pk="doc_id",
+                if_not_exists=True,
+            )
+            self.db["segments"].create(
+                {
+                    "segment_id": str,
+                    "doc_id": str,
+                    "ordinal": int,
+                    "anchor": str,
+                    "locator": str,
+                    "section_path": str,
+                    "departments": str,
+                    "start": int,
+                    "end": int,
+                    "text": str,
+                    "terms": str,
+                    "content_hash": str,
+                },
+                pk="segment_id",
+                foreign_keys=[("doc_id", "documents", "doc_id")],
+                if_not_exists=True,
+            )
+            self.db["embeddings"].create(
+                {"model_id": str, "content_hash": str, "vector": bytes},
+                pk=("model_id", "content_hash"),
+                if_not_exists=True,
+            )
+            self.db["documents"].create_index(["content_hash"], if_not_exists=True)
+            self.db["segments"].create_index(["doc_id", "ordinal"], if_not_exists=True)
+            self.db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taken with ``BEGIN IMMEDIATE`` so writers queue early."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        else:
+            self.db.conn.execute("COMMIT")
+
+    def _bump_version(self) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES ('data_version', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def data_version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- documents ---------------------------------------------------------------
+
+    def put_document(self, document: Document, *, terms: Sequence[str], content_hash: str,
+                     segment_hashes: Sequence[str]) -> None:
+        """Store one document and its segments atomically, replacing an older copy."""
+        segment_rows = [
+            {
+                "segment_id": document.segment_id(segment),
+                "doc_id": document.doc_id,
+                "ordinal": ordinal,
+                "anchor": segment.anchor,
+                "locator": segment.locator,
+                "section_path": json.dumps(list(segment.section_path), ensure_ascii=False),
+                "departments": json.dumps(list(segment.departments), ensure_ascii=False),
+                "start": segment.start,
+                "end": segment.end,
+                "text": segment.text,
+                "terms": segment_terms,
+                "content_hash": segment_hash,
+            }
+            for ordinal, (segment, segment_terms, segment_hash) in enumerate(
+                zip(document.segments, terms, segment_hashes, strict=True)
+            )
+        ]
+        with self.write() as db:
+            db.execute("DELETE FROM segments WHERE doc_id = ?", [document.doc_id])
+            db["documents"].upsert(
+                {
+                    "doc_id": document.doc_id,
+                    "title": document.title,
+                    "doc_number": document.doc_number,
+                    "issuer": document.issuer,
+                    "date": document.date,
+                    "status": document.status,
+                    "source": document.source,
+                    "content_hash": content_hash,
+                    "text": document.text,
+                    "metadata": json.dumps(document.metadata, ensure_ascii=False, default=str),
+                    "segment_count": len(segment_rows),
+                    "ingested_at": time.time(),
+                },
+                pk="doc_id",
+            )
+            db["segments"].insert_all(segment_rows, pk="segment_id", batch_size=500)
+            self._bump_version()
+
+    def delete_document(self, doc_id: str) -> None:
+        with self.write() as db:
+            found = db.execute("SELECT 1 FROM documents WHERE doc_id = ?", [doc_id]).fetchone()
+            if not found:
+                raise DocumentNotFound(f"no document with id {doc_id!r}")
+            db.execute("DELETE FROM segments WHERE doc_id = ?", [doc_id])
+            db.execute("DELETE FROM documents WHERE doc_id = ?", [doc_id])
+            self._bump_version()
+
+    def doc_id_for_hash(self, content_hash: str) -> str | None:
+        row = self.db.execute(
+            "SELECT doc_id FROM documents WHERE content_hash = ?", [content_hash]
+        ).fetchone()
+        return row[0] if row else None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "documents": self.db["documents"].count,
+            "segments": self.db["segments"].count,
+        }
+
+    def list_documents(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT doc_id, title, doc_number, issuer, date, status, source, segment_count "
+            "FROM documents ORDER BY doc_id LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+        columns = [c[0] for c in rows.description]
+        return [dict(zip(columns, row)) for row in rows.fetchall()]
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        try:
+            row = self.db["documents"].get(doc_id)
+        except sqlite_utils.db.NotFoundError:
+            raise DocumentNotFound(f"no document with id {doc_id!r}") from None
+        row["metadata"] = json.loads(row["metadata"] or "{}")
+        return row
+
+    def documents_by_ids(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = sorted(set(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT doc_id, title, doc_number, issuer, date, status, source, metadata "
+            f"FROM documents WHERE doc_id IN ({marks})",
+            ids,
+        )
+        columns = [c[0] for c in rows.description]
+        found = {}
+        for row in rows.fetchall():
+            record = dict(zip(columns, row))
+            record["metadata"] = json.loads(record["metadata"] or "{}")
+            found[record["doc_id"]] = record
+        return found
+
+    # -- segments ----------------------------------------------------------------
+
+    def _segment_record(self, row: dict[str, Any]) -> dict[str, Any]:
+        row = dict(row)
+        row["section_path"] = json.loads(row["section_path"])
+        row["departments"] = json.loads(row["departments"])
+        row.pop("terms", None)
+        return row
+
+    def segment(self, segment_id: str) -> dict[str, Any]:
+        try:
+            return self._segment_record(self.db["segments"].get(segment_id))
+        except sqlite_utils.db.NotFoundError:
+            raise SegmentNotFound(f"no segment with id {segment_id!r}") from None
+
+    def segments_by_ids(self, segment_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not segment_ids:
+            return {}
+        marks = ",".join("?" * len(segment_ids))
+        rows = self.db.query(f"SELECT * FROM segments WHERE segment_id IN ({marks})", list(segment_ids))
+        return {row["segment_id"]: self._segment_record(row) for row in rows}
+
+    def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY ordinal", [doc_id])
+        return [self._segment_record(row) for row in rows]
+
+    def index_rows(self) -> list[IndexRow]:
+        """Every segment with what indexing needs, ordered by segment id for determinism."""
+        cursor = self.db.execute(
+            "SELECT s.segment_id, s.doc_id, d.status, s.terms, s.content_hash, "
+            "d.title, s.section_path, s.text "
+            "FROM segments s JOIN documents d ON d.doc_id = s.doc_id ORDER BY s.segment_id"
+        )
+        rows = []
+        for segment_id, doc_id, status, terms, content_hash, title, path, text in cursor:
+            heading = " ".join([title or "", *json.loads(path)])
+            rows.append(IndexRow(segment_id, doc_id, status, terms, content_hash, f"{heading} {text}"))
+        return rows
+
+    # -- embedding cache ---------------------------------------------------------
+
+    def cached_vectors(self, model_id: str, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), 900):
+            chunk = list(hashes[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT content_hash, vector FROM embeddings WHERE model_id = ? AND content_hash IN ({marks})",
+                [model_id, *chunk],
+            )
+            for content_hash, blob in rows:
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape[0] == dim:
+                    found[content_hash] = vector
+        return found
+
+    def cache_vectors(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [
+            {"model_id": model_id, "content_hash": h, "vector": v.astype(np.float32).tobytes()}
+            for h, v in vectors.items()
+        ]
+        with self.write() as db:
+            db["embeddings"].upsert_all(rows, pk=("model_id", "content_hash"), batch_size=500)

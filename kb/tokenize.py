@@ -1,0 +1,101 @@
+"""jieba tokenisation with the policy lexicon, shared by indexing and querying.
+
+A private ``jieba.Tokenizer`` keeps the policy user dictionary out of the process-wide
+default one (other code in the same process may use jieba differently). Tokens that
+contain no letter, digit or CJK character (punctuation, spaces, emoji) are dropped, so a
+question made only of punctuation has no searchable terms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+import jieba
+
+from kb.normalize import normalize_for_matching
+
+#: A token worth indexing holds at least one word character: "社保", "12345", "app".
+WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]")
+
+TOKENIZER_MODES = ("search", "accurate")
+
+
+def _resource_lines(name: str) -> list[str]:
+    text = resources.files("kb.resources").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@dataclass(frozen=True)
+class TokenizerSettings:
+    """How text becomes terms; stored in the index manifest so a mismatch is detected.
+
+    ``mode`` "search" uses jieba's ``cut_for_search`` (long words also yield their
+    sub-words: 中华人民共和国 -> 中华, 人民, 共和国, ...), which lets a citizen's short word
+    match a formal compound; "accurate" uses plain ``cut``.
+    """
+
+    mode: str = "search"
+    hmm: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in TOKENIZER_MODES:
+            raise ValueError(f"tokenizer mode must be one of {TOKENIZER_MODES}, not {self.mode!r}")
+
+
+class PolicyTokenizer:
+    """Turns documents and questions into jieba terms with the policy lexicon."""
+
+    def __init__(self, settings: TokenizerSettings | None = None) -> None:
+        self.settings = settings or TokenizerSettings()
+        self._jieba: jieba.Tokenizer | None = None
+
+    @cached_property
+    def lexicon(self) -> list[str]:
+        return _resource_lines("policy_lexicon.txt")
+
+    @cached_property
+    def stopwords(self) -> frozenset[str]:
+        return frozenset(_resource_lines("hotline_stopwords.txt"))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of everything that changes the terms: settings, lexicon, stopwords."""
+        digest = hashlib.sha256()
+        digest.update(f"{self.settings.mode}|{self.settings.hmm}|jieba-{jieba.__version__}".encode())
+        for line in [*self.lexicon, "--", *sorted(self.stopwords)]:
+            digest.update(line.encode("utf-8") + b"\n")
+        return digest.hexdigest()[:16]
+
+    def _tokenizer(self) -> jieba.Tokenizer:
+        if self._jieba is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            for line in self.lexicon:
+                parts = line.split()
+                freq = int(parts[1]) if len(parts) > 1 else None
+                tag = parts[2] if len(parts) > 2 else None
+                tokenizer.add_word(parts[0], freq, tag)
+            self._jieba = tokenizer
+        return self._jieba
+
+    def tokenize(self, text: str) -> list[str]:
+        """Terms of a document text, in order, duplicates kept (BM25 needs term counts)."""
+        normalized = normalize_for_matching(text)
+        tokenizer = self._tokenizer()
+        if self.settings.mode == "search":
+            pieces = tokenizer.cut_for_search(normalized, HMM=self.settings.hmm)
+        else:
+            pieces = tokenizer.cut(normalized, HMM=self.settings.hmm)
+        return [piece for piece in pieces if WORD_CHAR.search(piece)]
+
+    def tokenize_query(self, text: str) -> list[str]:
+        """Terms of a question: as documents, less hotline filler (请问, 怎么办, 吗 ...).
+
+        A question made only of filler ("你好", "请问怎么办？") has no terms: searching
+        for it would only return random passages.
+        """
+        return [term for term in self.tokenize(text) if term not in self.stopwords]

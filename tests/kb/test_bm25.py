@@ -1,0 +1,47 @@
+"""The sparse-matrix BM25 must give rank-bm25's BM25Okapi scores exactly (to float32 precision)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from kb import BM25Index, BM25Parameters, PolicyTokenizer
+from tests.conftest import ARTICLES
+
+
+def _assert_parity(corpus: list[list[str]], queries: list[list[str]], params: BM25Parameters) -> None:
+    reference = BM25Okapi(corpus, k1=params.k1, b=params.b, epsilon=params.epsilon)
+    index = BM25Index.build(corpus, params)
+    for query in queries:
+        expected = reference.get_scores(query)
+        np.testing.assert_allclose(index.scores(query), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_parity_on_chinese_policy_text() -> None:
+    tokenizer = PolicyTokenizer()
+    corpus = [tokenizer.tokenize(article) for _, articles in ARTICLES.values() for article in articles]
+    queries = [tokenizer.tokenize_query(q) for q in ["公积金怎么提取？", "失业了能领失业保险金吗", "个体工商户 登记 登记"]]
+    _assert_parity(corpus, queries, BM25Parameters())
+
+
+@pytest.mark.parametrize("k1,b", [(1.2, 0.75), (1.5, 0.9), (0.9, 0.4)])
+def test_parity_on_random_corpus_with_negative_idf_terms(k1: float, b: float) -> None:
+    rng = random.Random(7)
+    vocabulary = [f"t{i}" for i in range(60)]
+    # "common" appears in every document: its raw IDF is negative and must be floored as rank-bm25 does.
+    corpus = [[rng.choice(vocabulary) for _ in range(rng.randint(1, 40))] + ["common"] for _ in range(80)]
+    queries = [[rng.choice(vocabulary) for _ in range(rng.randint(1, 6))] + ["common", "unknown"] for _ in range(20)]
+    queries.append(["t1", "t1", "t1"])  # repeated query terms count again
+    _assert_parity(corpus, queries, BM25Parameters(k1=k1, b=b))
+
+
+def test_unknown_terms_score_zero_and_index_round_trips(tmp_path) -> None:
+    index = BM25Index.build([["社保", "缴费"], ["公积金", "提取"], ["社保", "转移"]])
+    assert not index.scores(["不存在"]).any()
+    index.save(tmp_path)
+    loaded = BM25Index.load(tmp_path)
+    np.testing.assert_array_equal(loaded.scores(["社保"]), index.scores(["社保"]))
+    assert loaded.vocabulary == index.vocabulary

@@ -1,0 +1,85 @@
+"""Hybrid search over a real on-disk knowledge base: ranking, filters, citations, bad questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import InvalidFilter, InvalidQuestion, KnowledgeBase, SearchFilters
+
+
+@pytest.mark.parametrize("question,expected_doc", [
+    ("公积金怎么提取？", "housing-fund"),
+    ("失业了能领失业保险金吗", "unemployment"),
+    ("我想开个体户要去哪登记", "business"),
+    ("公司不签劳动合同怎么办", "labour"),
+    ("养老金交满多少年才能领", "social-insurance"),
+])
+def test_the_right_document_comes_first(built_kb: KnowledgeBase, question: str, expected_doc: str) -> None:
+    result = built_kb.search(question, top_k=3)
+    assert result.hits[0].doc_id == expected_doc
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_every_mode_returns_ranked_cited_hits(built_kb: KnowledgeBase, mode: str) -> None:
+    result = built_kb.search("住房公积金提取", top_k=4, mode=mode)
+    assert [h.rank for h in result.hits] == list(range(1, len(result.hits) + 1))
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    hit = result.hits[0]
+    document = built_kb.document(hit.doc_id)
+    assert document["text"][hit.start : hit.end] == hit.text
+    assert hit.locator.startswith("第") and hit.section_path[-1] == hit.locator
+    for start, end in hit.highlights:
+        assert hit.start <= start < end <= hit.end
+
+
+def test_snippet_marks_matched_terms_and_escapes_html(built_kb: KnowledgeBase) -> None:
+    hit = built_kb.search("<b>公积金</b>提取", top_k=1).hits[0]
+    assert "<mark>公积金</mark>" in hit.snippet
+    assert "<b>" not in hit.snippet
+    assert hit.departments == ["住房公积金管理中心"]
+
+
+def test_expired_documents_are_hidden_unless_asked_for(built_kb: KnowledgeBase) -> None:
+    default = built_kb.search("住房公积金管理办法 废止", top_k=10)
+    assert all(h.status == "in_force" for h in default.hits)
+    widened = built_kb.search("住房公积金管理办法 废止", top_k=10,
+                              filters=SearchFilters.from_options(include_expired=True))
+    expired = [h for h in widened.hits if h.doc_id == "old-housing-fund"]
+    assert expired and expired[0].status == "expired"
+
+
+def test_document_filter_restricts_hits(built_kb: KnowledgeBase) -> None:
+    result = built_kb.search("缴纳 登记", top_k=10, filters=SearchFilters(doc_ids=("business",)))
+    assert result.hits and {h.doc_id for h in result.hits} == {"business"}
+
+
+@pytest.mark.parametrize("question", ["？？？！！。。", "😀😀😀", "你好", "请问"])
+def test_questions_without_terms_get_no_random_passages(built_kb: KnowledgeBase, question: str) -> None:
+    result = built_kb.search(question)
+    assert result.hits == [] and result.reason == "no_searchable_terms"
+
+
+def test_invisible_characters_and_full_width_forms_do_not_change_hits(built_kb: KnowledgeBase) -> None:
+    clean = [h.segment_id for h in built_kb.search("社保怎么交").hits]
+    assert [h.segment_id for h in built_kb.search("社\u200b保怎么交\ufeff").hits] == clean
+    assert [h.segment_id for h in built_kb.search("社保😀怎么交").hits] == clean
+
+
+@pytest.mark.parametrize("question,code", [("", "question_empty"), ("  \t\n　　", "question_empty"),
+                                           ("社保" * 1001, "question_too_long")])
+def test_bad_questions_raise_with_a_code(built_kb: KnowledgeBase, question: str, code: str) -> None:
+    with pytest.raises(InvalidQuestion) as caught:
+        built_kb.search(question)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 51, True])
+def test_bad_top_k_is_refused(built_kb: KnowledgeBase, top_k: int) -> None:
+    with pytest.raises(InvalidQuestion):
+        built_kb.search("社保", top_k=top_k)
+
+
+def test_unknown_status_filter_is_refused() -> None:
+    with pytest.raises(InvalidFilter):
+        SearchFilters(statuses=("valid",))
