@@ -33,9 +33,10 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def content_hash(text: str) -> str:
-    """Identity of a document's content: NFKC text with whitespace folded, so the same
-    document in GBK and in UTF-8, or re-wrapped, is recognised as the same."""
-    folded = _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    """Identity of a document's content: NFKC text without whitespace, so the same document
+    in GBK and in UTF-8, re-wrapped or re-spaced by another extractor, is recognised as the
+    same (whitespace carries no meaning in Chinese text)."""
+    folded = _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 

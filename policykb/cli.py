@@ -1,0 +1,293 @@
+"""The one ``policykb`` command: ingest, build, ask, serve, documents, delete, info.
+
+A thin skin over the libraries: each command parses options, calls ``kb``/``ingest``/
+``service``, and prints. Errors the libraries raise on purpose become one clean line
+on stderr and exit status 1; ingest exits 1 when any file failed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kb import (
+    KB_MODEL,
+    IndexSettings,
+    KBError,
+    KnowledgeBase,
+    SearchFilters,
+    SearchResult,
+)
+
+DEFAULT_KB = "var/kb"
+kb_option = click.option(
+    "--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB, show_default=True,
+    envvar="POLICYKB_KB_DIR", help="Knowledge-base directory (env POLICYKB_KB_DIR).",
+)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    for noisy in ("sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if not verbose else logging.INFO)
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Turn the libraries' deliberate errors into one line and exit status 1."""
+    try:
+        yield
+    except KBError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what the libraries do.")
+@click.version_option(package_name="policykb")
+def cli(verbose: bool) -> None:
+    """policykb: cited answers from Chinese policy documents.
+
+    \b
+    Example:
+      policykb ingest corpus/ --kb var/kb
+      policykb ask "公积金怎么提取？" --kb var/kb
+      policykb serve --kb var/kb
+    """
+    _configure_logging(verbose)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@kb_option
+@click.option("--id-field", default="id", show_default=True, help="JSONL key holding the document id.")
+@click.option("--title-field", default="title", show_default=True, help="JSONL key holding the title.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL key holding the text.")
+@click.option("--model", default=None, help=f"Embedding model: {KB_MODEL!r} (trained on the KB, the default) "
+              "or a sentence-transformers model name or path.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Processes for tokenising.")
+@click.option("--no-build", is_flag=True, help="Store only; build the index later with `policykb build`.")
+@click.option("--retrain", is_flag=True, help="Retrain the knowledge-base embedding model while building.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: str, text_field: str,
+           model: str | None, workers: int, no_build: bool, retrain: bool, as_json: bool) -> None:
+    """Add documents (.txt/.md files, folders of them, JSONL records) and rebuild the index.
+
+    \b
+    Examples:
+      policykb ingest corpus/ --kb var/kb
+      policykb ingest ../shared/corpus/covid-policy/docs.jsonl --id-field docid --kb var/kb
+    """
+    from ingest import FieldMap, ingest_paths
+
+    with _clean_errors():
+        settings = None
+        if model:
+            current = IndexSettings()
+            if (kb_dir / "kb.sqlite").exists():
+                current = KnowledgeBase(kb_dir).settings
+            settings = IndexSettings(tokenizer=current.tokenizer, bm25=current.bm25, model=model,
+                                     dense=current.dense, training=current.training)
+        knowledge_base = KnowledgeBase(kb_dir, create=True, settings=settings)
+        started = time.time()
+        report = ingest_paths(knowledge_base, list(paths), fields=FieldMap(id_field, title_field, text_field),
+                              workers=workers, on_file=lambda p: _progress(f"reading {p}"))
+        stored = time.time() - started
+        manifest = None
+        if not no_build and (knowledge_base.is_stale() or retrain):
+            manifest = knowledge_base.build(retrain=retrain, progress=_progress)
+    summary = {**report.summary(), "store_seconds": round(stored, 1),
+               "total_seconds": round(time.time() - started, 1),
+               "generation": manifest["generation"] if manifest else None,
+               "failures": [{"source": f.source, "reason": f.reason} for f in report.failures]}
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"{summary['files']} files, {summary['added']} added, {summary['updated']} updated, "
+            f"{summary['unchanged']} unchanged, {summary['duplicate']} duplicate, {summary['segments']} segments, "
+            f"{summary['failed']} failed in {summary['total_seconds']} s"
+            + (f"; index {summary['generation']}" if manifest else "")
+        )
+        for result in report.results:
+            if result.outcome == "duplicate":
+                click.echo(f"  duplicate: {result.doc_id} has the same text as {result.same_as}; not stored")
+        if report.failures:
+            click.echo("failed:", err=True)
+            for failure in report.failures:
+                click.echo(f"  {failure.source}\t{failure.reason}", err=True)
+    if report.failures:
+        sys.exit(1)
+
+
+@cli.command()
+@kb_option
+@click.option("--retrain", is_flag=True, help="Retrain the knowledge-base embedding model.")
+def build(kb_dir: Path, retrain: bool) -> None:
+    """Rebuild the index from the stored documents (e.g. after `ingest --no-build`)."""
+    with _clean_errors():
+        knowledge_base = KnowledgeBase(kb_dir)
+        manifest = knowledge_base.build(retrain=retrain, progress=_progress)
+    click.echo(f"{manifest['generation']}: {manifest['counts']['segments']} segments, "
+               f"{manifest['counts']['documents']} documents in {manifest['build_seconds']} s")
+
+
+def _filters(doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool) -> SearchFilters:
+    return SearchFilters.from_options(doc_ids=doc_ids, include_expired=include_expired,
+                                      include_superseded=include_superseded)
+
+
+def _print_result(result: SearchResult) -> None:
+    if not result.hits:
+        click.echo(f"no answer ({result.reason})")
+        return
+    for hit in result.hits:
+        path = " > ".join(hit.section_path) or "(正文)"
+        number = f" {hit.doc_number}" if hit.doc_number else ""
+        click.secho(f"{hit.rank}. {hit.title}{number}  [{hit.status}]  score {hit.score:.4f}", bold=True)
+        click.echo(f"   {path}  ({hit.segment_id}, chars {hit.start}-{hit.end})")
+        if hit.departments:
+            click.echo(f"   责任部门: {'、'.join(hit.departments)}")
+        snippet = hit.snippet.replace("<mark>", "\x1b[1;33m").replace("</mark>", "\x1b[0m")
+        click.echo(f"   {html.unescape(snippet)}")
+
+
+@cli.command()
+@click.argument("question", required=False)
+@kb_option
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object; one line per question with --questions).")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='JSONL file of {"id", "question"} lines: answer all, loading the KB once.')
+@click.option("--doc-id", "doc_ids", multiple=True, help="Search only this document (repeatable).")
+@click.option("--include-expired", is_flag=True, help="Also return expired documents.")
+@click.option("--include-superseded", is_flag=True, help="Also return superseded versions.")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
+def ask(question: str | None, kb_dir: Path, top_k: int, as_json: bool, questions: Path | None,
+        doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool, mode: str) -> None:
+    """Answer a question with ranked, cited passages.
+
+    \b
+    Examples:
+      policykb ask "公积金怎么提取？" --kb var/kb
+      policykb ask --questions questions.jsonl --kb var/kb --top-k 10 --json > run.jsonl
+    """
+    if (question is None) == (questions is None):
+        raise click.UsageError("give either a QUESTION or --questions FILE")
+    with _clean_errors():
+        knowledge_base = KnowledgeBase(kb_dir)
+        filters = _filters(doc_ids, include_expired, include_superseded)
+        if questions is None:
+            assert question is not None
+            result = knowledge_base.search(question, top_k=top_k, filters=filters, mode=mode)
+            if as_json:
+                click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+            else:
+                _print_result(result)
+            return
+        _ask_batch(knowledge_base, questions, top_k=top_k, filters=filters, mode=mode, as_json=as_json)
+
+
+def _ask_batch(knowledge_base: KnowledgeBase, path: Path, *, top_k: int, filters: SearchFilters, mode: str,
+               as_json: bool) -> None:
+    failed = 0
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                qid, text = item["id"], item["question"]
+            except (ValueError, KeyError, TypeError):
+                click.echo(f"{path}:{number}: not a {{\"id\", \"question\"}} line; skipped", err=True)
+                failed += 1
+                continue
+            record: dict[str, Any] = {"id": qid, "question": text}
+            try:
+                result = knowledge_base.search(text, top_k=top_k, filters=filters, mode=mode)
+                record["hits"] = [hit.as_dict() for hit in result.hits]
+                record["reason"] = result.reason
+            except KBError as error:
+                record["hits"], record["error"] = [], str(error)
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                click.secho(f"[{qid}] {text}", bold=True)
+                if "error" in record:
+                    click.echo(f"  error: {record['error']}")
+                else:
+                    _print_result(result)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@kb_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(kb_dir: Path, host: str, port: int) -> None:
+    """Serve the HTTP API (and its docs at /docs)."""
+    from service import ServiceSettings, serve as run_server
+
+    with _clean_errors():
+        KnowledgeBase(kb_dir).searcher  # fail here, clearly, rather than inside the server
+        click.echo(f"policykb serving {kb_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        run_server(ServiceSettings(kb_dir=kb_dir, host=host, port=port))
+
+
+@cli.command()
+@kb_option
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--json", "as_json", is_flag=True)
+def documents(kb_dir: Path, limit: int, as_json: bool) -> None:
+    """List stored documents."""
+    with _clean_errors():
+        rows = KnowledgeBase(kb_dir).documents(limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['doc_id']}\t{row['status']}\t{row['segment_count']}\t{row['doc_number'] or ''}\t{row['title']}")
+
+
+@cli.command()
+@click.argument("doc_ids", nargs=-1, required=True)
+@kb_option
+@click.option("--no-build", is_flag=True, help="Do not rebuild the index afterwards.")
+def delete(doc_ids: tuple[str, ...], kb_dir: Path, no_build: bool) -> None:
+    """Delete documents (their segments leave search when the index is rebuilt)."""
+    with _clean_errors():
+        knowledge_base = KnowledgeBase(kb_dir)
+        for doc_id in doc_ids:
+            knowledge_base.delete_document(doc_id)
+            click.echo(f"deleted {doc_id}")
+        if not no_build:
+            knowledge_base.build(progress=_progress)
+
+
+@cli.command()
+@kb_option
+def info(kb_dir: Path) -> None:
+    """Show counts, the index generation and whether it is up to date."""
+    with _clean_errors():
+        stats = KnowledgeBase(kb_dir).stats()
+    click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    cli(prog_name="policykb")

@@ -1,0 +1,81 @@
+"""Serialised access to one open ``KnowledgeBase``, shared by every request thread.
+
+Routes are plain ``def`` functions, so FastAPI runs them in its thread pool; but the engine is
+not built for concurrent callers: one SQLite connection (opened with
+``check_same_thread=False``) serves every query, the searcher is swapped lazily when a new
+index generation appears, and the embedding model keeps per-call state. One lock around each
+call is the simple correct answer; a search takes milliseconds, so requests queue briefly
+instead of racing. The methods also assemble the response dictionaries the engine does not
+return in one call (a document with its segments, a segment with its document's facts).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from kb import KnowledgeBase, SearchFilters, SearchResult
+
+#: The columns of a segment that the API shows (the store also keeps ordinal, anchor, hash).
+SEGMENT_FIELDS = ("segment_id", "locator", "section_path", "departments", "start", "end", "text")
+DOCUMENT_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "status", "source", "segment_count")
+CITATION_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "status")
+
+
+class SerializedKB:
+    """A ``KnowledgeBase`` whose every use holds one lock."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.lock = threading.Lock()
+
+    def warm_up(self) -> str:
+        """Load the current index generation (and its model) now, so the first question is fast.
+
+        Raises ``kb.IndexNotBuilt`` / ``kb.IndexMismatch`` / ``kb.EmbeddingModelError`` when
+        there is nothing servable; the caller decides whether that is fatal.
+        """
+        with self.lock:
+            return str(self.kb.manifest()["generation"])
+
+    def health(self) -> dict[str, Any]:
+        """Counts and the generation being served; raises as :meth:`warm_up` when not ready."""
+        with self.lock:
+            generation = self.kb.manifest()["generation"]  # loads or reloads the searcher
+            stats = self.kb.stats()
+        return {"status": "ok", "documents": stats["documents"], "segments": stats["segments"],
+                "generation": generation}
+
+    def search(self, question: str, *, top_k: int, filters: SearchFilters, mode: str) -> SearchResult:
+        with self.lock:
+            return self.kb.search(question, top_k=top_k, filters=filters, mode=mode)
+
+    def documents(self, *, limit: int, offset: int) -> dict[str, Any]:
+        with self.lock:
+            rows = self.kb.documents(limit=limit, offset=offset)
+            # kb has no count of documents alone; stats() has it (with a few cheap extras).
+            total = self.kb.stats()["documents"]
+        documents = [{field: row.get(field) for field in DOCUMENT_FIELDS} for row in rows]
+        return {"documents": documents, "limit": limit, "offset": offset, "total": total}
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        with self.lock:
+            document = self.kb.document(doc_id)
+            segments = self.kb.segments_of(doc_id)
+        detail = {field: document.get(field) for field in DOCUMENT_FIELDS}
+        detail["text"] = document["text"]
+        detail["metadata"] = document.get("metadata") or {}
+        detail["segments"] = [{field: segment[field] for field in SEGMENT_FIELDS} for segment in segments]
+        return detail
+
+    def segment(self, segment_id: str) -> dict[str, Any]:
+        with self.lock:
+            segment = self.kb.segment(segment_id)
+            document = self.kb.document(segment["doc_id"])
+        detail = {field: segment[field] for field in SEGMENT_FIELDS}
+        detail.update({field: document.get(field) for field in CITATION_FIELDS})
+        return detail
+
+    def close(self) -> None:
+        with self.lock:
+            self.kb.close()

@@ -1,0 +1,102 @@
+"""The application factory and the server entry point.
+
+``create_app(settings)`` builds a fresh app each call (no module-global app, so tests and
+the CLI each get their own, configured explicitly). The knowledge base is opened once, in
+the lifespan, and its index loaded before the first request is accepted: a half-loaded
+index is never served, and the first question does not pay for loading the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
+from service.access import SerializedKB
+from service.errors import install_error_handlers
+from service.limits import RequestBodyLimit
+from service.routes import GENERATION_HEADER, router
+from service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("policykb")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    """A FastAPI app serving the knowledge base in ``settings.kb_dir``.
+
+    Opening happens when the app starts (``with TestClient(app)`` or uvicorn), not here, so
+    building an app is cheap. A missing knowledge base fails start-up with
+    ``kb.KnowledgeBaseNotFound``; a knowledge base without a usable index starts anyway and
+    answers 503 until one is built (``/healthz`` tells a load balancer when it is ready).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kb = SerializedKB(KnowledgeBase(settings.kb_dir))
+        try:
+            try:
+                generation = kb.warm_up()
+                log.info("serving %s, index %s", settings.kb_dir, generation)
+            except (IndexNotBuilt, IndexMismatch, EmbeddingModelError) as error:
+                log.warning("no servable index yet (%s); answering 503 until one is built", error)
+            app.state.kb = kb
+            yield
+        finally:
+            kb.close()
+
+    app = FastAPI(
+        title="policykb",
+        summary="Chinese policy-document question answering with cited passages.",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs else None,
+        openapi_url="/openapi.json" if settings.docs else None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        # Added last, so it is outermost: error responses carry CORS headers too.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            expose_headers=[GENERATION_HEADER],
+            allow_credentials=False,
+        )
+    return app
+
+
+def serve(settings: ServiceSettings) -> None:
+    """Run the service with uvicorn on ``settings.host``:``settings.port`` until stopped.
+
+    The knowledge base is checked before uvicorn starts, so a wrong ``kb_dir`` raises
+    ``kb.KnowledgeBaseNotFound`` here (one clean line at the CLI) instead of a start-up
+    traceback from inside the server.
+    """
+    KnowledgeBase(settings.kb_dir).close()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        limit_concurrency=settings.limit_concurrency,
+        timeout_keep_alive=5,
+        server_header=False,
+    )

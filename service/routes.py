@@ -1,0 +1,105 @@
+"""The HTTP routes: parse, call the knowledge base, serialise. Nothing else lives here.
+
+Routes are ``def`` (not ``async def``): searching is synchronous CPU work, and FastAPI runs
+``def`` routes in its thread pool, so one slow question never blocks the event loop.
+Errors are raised, never built here: ``service.errors`` turns them into responses. Ids are
+matched with the ``path`` converter because they contain ``#``, ``:`` and Chinese (callers
+send ``#`` as ``%23``: ``/v1/segments/changshu-2019-zhengwu-gongkai-yaodian%23s3.4``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from kb import KnowledgeBaseNotFound, SearchFilters
+from service.access import SerializedKB
+from service.schemas import (
+    DEFAULT_LIST_LIMIT,
+    MAX_LIST_LIMIT,
+    MAX_OFFSET,
+    AskRequest,
+    AskResponse,
+    DocumentDetail,
+    DocumentList,
+    ErrorResponse,
+    Health,
+    SegmentDetail,
+)
+
+GENERATION_HEADER = "X-Index-Generation"
+
+
+async def get_kb(request: Request) -> SerializedKB:
+    """The knowledge base opened at start-up (``async`` so no thread is spent fetching it).
+
+    Absent only when the app is served without running its lifespan; that is a 503
+    ``kb_unavailable``, not a 500.
+    """
+    kb: SerializedKB | None = getattr(request.app.state, "kb", None)
+    if kb is None:
+        raise KnowledgeBaseNotFound("the knowledge base was not opened: the app's lifespan did not run")
+    return kb
+
+
+KB = Annotated[SerializedKB, Depends(get_kb)]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorResponse} for status in statuses}
+
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/ask",
+    tags=["search"],
+    summary="Ask a question; get cited passages",
+    response_model=AskResponse,
+    responses={200: {"headers": {GENERATION_HEADER: {"description": "index generation that answered",
+                                                     "schema": {"type": "string"}}}},
+               **_errors(400, 413, 415, 422, 503)},
+)
+def ask(body: AskRequest, kb: KB) -> JSONResponse:
+    """Search the knowledge base. A question with no searchable term (only punctuation or
+    filler such as 你好) gets 200 with no hits and ``reason: "no_searchable_terms"``."""
+    filters = body.filters.to_search_filters() if body.filters else SearchFilters()
+    result = kb.search(body.question, top_k=body.top_k, filters=filters, mode=body.mode)
+    # Serialise the engine's own dict: a hit is exactly Hit.as_dict(), no re-validation cost.
+    return JSONResponse(result.as_dict(), headers={GENERATION_HEADER: result.generation})
+
+
+@router.get("/v1/documents", tags=["documents"], summary="List documents", response_model=DocumentList,
+            responses=_errors(422))
+def list_documents(
+    kb: KB,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size.")] = DEFAULT_LIST_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Documents to skip.")] = 0,
+) -> JSONResponse:
+    """Documents ordered by id, one page at a time; ``total`` counts them all."""
+    return JSONResponse(kb.documents(limit=limit, offset=offset))
+
+
+@router.get("/v1/documents/{doc_id:path}", tags=["documents"], summary="One document with its segments",
+            response_model=DocumentDetail, responses=_errors(404, 422))
+def get_document(doc_id: str, kb: KB) -> JSONResponse:
+    """A document's metadata, full text and segments in reading order."""
+    return JSONResponse(kb.document(doc_id))
+
+
+@router.get("/v1/segments/{segment_id:path}", tags=["documents"], summary="One segment with its citation",
+            response_model=SegmentDetail, responses=_errors(404, 422))
+def get_segment(segment_id: str, kb: KB) -> JSONResponse:
+    """A passage and the title, 文号, issuer, date and status needed to cite it."""
+    return JSONResponse(kb.segment(segment_id))
+
+
+@router.get("/healthz", tags=["operations"], summary="Ready to answer?", response_model=Health,
+            responses=_errors(503))
+def healthz(kb: KB) -> JSONResponse:
+    """200 once an index generation is loaded; 503 (``index_not_built``/``index_unavailable``)
+    while there is nothing to search, so a load balancer keeps traffic away."""
+    return JSONResponse(kb.health())

@@ -1,0 +1,129 @@
+"""The service's settings: data, declared once, each documented, validated on creation.
+
+This is the only module of policykb that reads environment variables, and it does so only in
+:meth:`ServiceSettings.from_env`; everything else receives a ``ServiceSettings`` explicitly.
+
+Environment variables (all optional except the knowledge base directory):
+
+``POLICYKB_KB_DIR``
+    Knowledge base directory (holds ``kb.sqlite`` and ``index/``). Required by ``from_env``
+    unless ``kb_dir`` is passed as an override.
+``POLICYKB_HOST`` / ``POLICYKB_PORT``
+    Address to listen on; default ``127.0.0.1:8000`` (loopback: put a TLS proxy in front).
+``POLICYKB_CORS_ORIGINS``
+    Comma-separated browser origins allowed to call the API (``https://www.example.gov.cn``);
+    empty (the default) adds no CORS headers at all.
+``POLICYKB_MAX_BODY_BYTES``
+    Largest accepted request body; default 1 MiB, which keeps a 100,000-character question
+    answerable with ``question_too_long`` while refusing multi-megabyte bodies with 413.
+``POLICYKB_LIMIT_CONCURRENCY``
+    Connections/tasks uvicorn serves at once before answering 503; default 64, ``0`` = no limit.
+``POLICYKB_DOCS``
+    ``1``/``0``: serve ``/docs`` and ``/openapi.json`` (default on; turn off on a public listener).
+``POLICYKB_LOG_LEVEL``
+    uvicorn's log level; default ``info``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "POLICYKB_"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+DEFAULT_LIMIT_CONCURRENCY = 64
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+#: A browser origin, e.g. "https://www.changshu.gov.cn" or "http://127.0.0.1:8080".
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How the HTTP service runs; see the module docstring for the matching variables."""
+
+    kb_dir: Path
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    limit_concurrency: int | None = DEFAULT_LIMIT_CONCURRENCY
+    docs: bool = True
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        # Normalise in place (frozen, so through object.__setattr__) so that callers may pass a
+        # str path or a list of origins and still get a hashable, comparable value.
+        object.__setattr__(self, "kb_dir", Path(self.kb_dir))
+        object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+        if not isinstance(self.port, int) or isinstance(self.port, bool) or not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be an integer from 0 to 65535, not {self.port!r}")
+        if not self.host:
+            raise ValueError("host must not be empty")
+        for origin in self.cors_origins:
+            if origin != "*" and not ORIGIN.match(origin):
+                raise ValueError(f"CORS origin {origin!r} is not scheme://host[:port]")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+        if self.limit_concurrency is not None and self.limit_concurrency < 1:
+            raise ValueError("limit_concurrency must be positive (or None for no limit)")
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
+        """Settings from ``POLICYKB_*`` variables; keyword ``overrides`` (e.g. CLI flags) win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+
+        def get(name: str) -> str | None:
+            value = env.get(ENV_PREFIX + name)
+            return value.strip() if value is not None and value.strip() else None
+
+        if (kb_dir := get("KB_DIR")) is not None:
+            values["kb_dir"] = Path(kb_dir)
+        if (host := get("HOST")) is not None:
+            values["host"] = host
+        if (port := get("PORT")) is not None:
+            values["port"] = _integer("POLICYKB_PORT", port)
+        if (origins := get("CORS_ORIGINS")) is not None:
+            values["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        if (size := get("MAX_BODY_BYTES")) is not None:
+            values["max_body_bytes"] = _integer("POLICYKB_MAX_BODY_BYTES", size)
+        if (limit := get("LIMIT_CONCURRENCY")) is not None:
+            number = _integer("POLICYKB_LIMIT_CONCURRENCY", limit)
+            values["limit_concurrency"] = number or None
+        if (docs := get("DOCS")) is not None:
+            values["docs"] = _boolean("POLICYKB_DOCS", docs)
+        if (level := get("LOG_LEVEL")) is not None:
+            values["log_level"] = level.lower()
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        if "kb_dir" not in values:
+            raise ValueError("no knowledge base directory: set POLICYKB_KB_DIR or pass kb_dir")
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> ServiceSettings:
+        """A copy with some fields replaced (validated like a new instance)."""
+        return replace(self, **changes)
+
+
+def _integer(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, not {value!r}") from None
+
+
+def _boolean(name: str, value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, not {value!r}")

@@ -1,0 +1,56 @@
+"""Embedding models: the offline KB model and any sentence-transformers model given by path."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kb import EmbeddingModelError, IndexSettings, KnowledgeBase
+from kb.embedding import load_model, train_kb_model
+
+
+def _char_level_model(directory) -> None:
+    """A tiny sentence-transformers model that reads raw text, like a pretrained model would."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from tokenizers import Regex, Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Split
+
+    chars = sorted(set("".join("社会保险住房公积金提取失业个体工商户劳动合同养老登记领取缴费")))
+    tokenizer = Tokenizer(WordLevel({"[UNK]": 0, **{c: i + 1 for i, c in enumerate(chars)}}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Split(Regex("."), "isolated")
+    rng = np.random.default_rng(0)
+    module = StaticEmbedding(tokenizer, embedding_weights=rng.normal(size=(len(chars) + 1, 16)).astype(np.float32))
+    SentenceTransformer(modules=[module], device="cpu").save(str(directory))
+
+
+def test_kb_model_reloads_with_identical_vectors(tmp_path) -> None:
+    corpus = [["住房", "公积金", "提取", "条件"], ["失业", "保险金", "领取"], ["住房", "公积金", "缴存"]] * 4
+    path = train_kb_model(corpus, tmp_path / "model")
+    card = json.loads((path / "policykb_model.json").read_text(encoding="utf-8"))
+    first = load_model(str(path))
+    second = load_model(str(path))
+    assert first.model_id == second.model_id == card["model_id"] and first.input_kind == "terms"
+    inputs = [first.prepare("", ["住房", "公积金", "不在词表"]), "失业 保险金"]
+    assert inputs[0] == "住房 公积金"
+    np.testing.assert_array_equal(first.encode(inputs), second.encode(inputs))
+    assert np.allclose(np.linalg.norm(first.encode(inputs), axis=1), 1.0, atol=1e-5)
+
+
+def test_any_sentence_transformers_model_can_be_named_by_path(tmp_path, policy_documents) -> None:
+    _char_level_model(tmp_path / "char-model")
+    settings = IndexSettings(model=str(tmp_path / "char-model"))
+    knowledge_base = KnowledgeBase(tmp_path / "kb", create=True, settings=settings)
+    knowledge_base.add_documents(policy_documents)
+    manifest = knowledge_base.build()
+    assert manifest["embedding"]["input"] == "text" and manifest["embedding"]["dimension"] == 16
+    result = knowledge_base.search("公积金提取", mode="dense")
+    assert result.hits and result.mode == "dense"
+
+
+def test_a_model_that_cannot_be_loaded_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(EmbeddingModelError, match="cannot load embedding model"):
+        load_model(str(tmp_path / "no-such-model"))
