@@ -151,7 +151,7 @@ def _svd_term_vectors(rows: Sequence[Sequence[str]], vocabulary: list[str], dim:
     vectors /= np.abs(vectors).max() or 1.0
     if k < dim:  # tiny corpora: pad so the model always has the configured dimension
         vectors = np.hstack([vectors, np.zeros((len(vocabulary), dim - k))])
-    return vectors.astype(np.float32)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 def _self_supervised_pairs(corpus: Sequence[Sequence[str]], settings: TrainingSettings) -> list[tuple[str, str]]:
@@ -220,6 +220,7 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
         model.eval()
     with torch.no_grad():
         module.embedding.weight[0].zero_()
+        module.embedding.weight.data = module.embedding.weight.data.contiguous()  # safetensors refuses views
 
     digest = hashlib.sha256(module.embedding.weight.detach().numpy().tobytes()).hexdigest()[:12]
     model_id = f"{KB_MODEL}-{digest}"

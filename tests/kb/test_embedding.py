@@ -40,6 +40,19 @@ def test_kb_model_reloads_with_identical_vectors(tmp_path) -> None:
     assert np.allclose(np.linalg.norm(first.encode(inputs), axis=1), 1.0, atol=1e-5)
 
 
+def test_a_corpus_larger_than_the_dimension_trains_and_saves(tmp_path) -> None:
+    """Regression: SVD vectors of a full-rank corpus came out non-contiguous and safetensors refused them."""
+    import random
+
+    from kb import TrainingSettings
+
+    rng = random.Random(0)
+    vocabulary = [f"词{i}" for i in range(400)]
+    corpus = [[rng.choice(vocabulary) for _ in range(20)] for _ in range(120)]
+    path = train_kb_model(corpus, tmp_path / "model", TrainingSettings(dim=16, epochs=1))
+    assert load_model(str(path)).dim == 16
+
+
 def test_any_sentence_transformers_model_can_be_named_by_path(tmp_path, policy_documents) -> None:
     _char_level_model(tmp_path / "char-model")
     settings = IndexSettings(model=str(tmp_path / "char-model"))
