@@ -1,30 +1,23 @@
 """Turn a matched segment into what a reader cites: marked snippet and match offsets.
 
-Matching is done on a same-length folded copy of the text (each character NFKC-folded and
-lower-cased on its own when that keeps it one character), so every offset found points
-into the stored text exactly as the document says it.
+Matching is done on a same-length folded copy of the text (see
+``kb.normalize.fold_same_length``), so every offset found points into the stored text
+exactly as the document says it.
 """
 
 from __future__ import annotations
 
 import html
-import unicodedata
 from collections.abc import Sequence
+
+from kb.normalize import fold_same_length
 
 SNIPPET_CHARS = 160
 
 
-def _fold_same_length(text: str) -> str:
-    folded = []
-    for char in text:
-        mapped = unicodedata.normalize("NFKC", char).lower()
-        folded.append(mapped if len(mapped) == 1 else char)
-    return "".join(folded)
-
-
 def match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Non-overlapping ``(start, end)`` spans of ``terms`` in ``text``, longest terms first."""
-    folded = _fold_same_length(text)
+    folded = fold_same_length(text)
     taken = [False] * len(text)
     spans = []
     for term in sorted(set(terms), key=lambda t: (-len(t), t)):

@@ -29,6 +29,8 @@ from kb.types import Document
 #: Below this many segments a batch is tokenised in-process (a pool costs more to start).
 PARALLEL_THRESHOLD = 4000
 SETTINGS_KEY = "index_settings"
+#: The fingerprint of the tokenizer that produced the stored terms.
+TERMS_FINGERPRINT_KEY = "terms_fingerprint"
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -96,24 +98,43 @@ class KnowledgeBase:
 
     # -- writing -------------------------------------------------------------------
 
-    def tokenize_segments(self, documents: Sequence[Document], *, workers: int = 1) -> list[list[str]]:
-        """Index terms of every segment (title + section path + text), per document."""
-        texts = [_segment_index_text(doc, i) for doc in documents for i in range(len(doc.segments))]
+    def tokenize_texts(self, texts: Sequence[str], *, workers: int = 1) -> list[str]:
+        """Space-joined index terms of each text, in a process pool for large batches."""
         if workers > 1 and len(texts) >= PARALLEL_THRESHOLD:
             global _worker_tokenizer
             _worker_tokenizer = self.tokenizer
             self.tokenizer.tokenize("预热")  # load jieba once, before forking, so workers share it
             chunk = max(1, len(texts) // (workers * 8))
-            batches = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+            batches = [list(texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
             with get_context("fork").Pool(workers) as pool:
-                flat = [terms for batch in pool.map(_tokenize_in_worker, batches) for terms in batch]
-        else:
-            flat = [" ".join(self.tokenizer.tokenize(text)) for text in texts]
+                return [terms for batch in pool.map(_tokenize_in_worker, batches) for terms in batch]
+        return [" ".join(self.tokenizer.tokenize(text)) for text in texts]
+
+    def tokenize_segments(self, documents: Sequence[Document], *, workers: int = 1) -> list[list[str]]:
+        """Index terms of every segment (title + section path + text), per document."""
+        texts = [_segment_index_text(doc, i) for doc in documents for i in range(len(doc.segments))]
+        flat = self.tokenize_texts(texts, workers=workers)
         result, cursor = [], 0
         for doc in documents:
             result.append(flat[cursor : cursor + len(doc.segments)])
             cursor += len(doc.segments)
         return result
+
+    def _refresh_terms(self, *, workers: int, progress: Progress | None) -> None:
+        """Re-tokenise every stored segment when the tokenizer (settings, lexicon) has changed.
+
+        Terms are stored so that a rebuild does not re-run jieba; this is the one place
+        where they are brought up to date after a change of tokenizer.
+        """
+        if self.store.meta(TERMS_FINGERPRINT_KEY) == self.tokenizer.fingerprint:
+            return
+        rows = self.store.segment_index_texts()
+        if rows:
+            if progress:
+                progress(f"re-tokenising {len(rows):,} segments for tokenizer {self.tokenizer.fingerprint}")
+            terms = self.tokenize_texts([text for _sid, text in rows], workers=workers)
+            self.store.update_terms([(sid, value) for (sid, _text), value in zip(rows, terms)])
+        self.store.set_meta(TERMS_FINGERPRINT_KEY, self.tokenizer.fingerprint)
 
     def add_documents(self, documents: Sequence[Document], *, workers: int = 1) -> list[AddResult]:
         """Store documents (each in its own transaction); skip unchanged ones and duplicates."""
@@ -130,6 +151,8 @@ class KnowledgeBase:
             else:
                 seen[digest] = document.doc_id
                 todo.append((document, digest))
+        if self.store.counts()["segments"] == 0:
+            self.store.set_meta(TERMS_FINGERPRINT_KEY, self.tokenizer.fingerprint)
         terms = self.tokenize_segments([doc for doc, _ in todo], workers=workers)
         for (document, digest), document_terms in zip(todo, terms):
             existed = self.store.db.execute(
@@ -144,8 +167,9 @@ class KnowledgeBase:
         """Remove a document and its segments; they leave search at the next build."""
         self.store.delete_document(doc_id)
 
-    def build(self, *, retrain: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    def build(self, *, retrain: bool = False, workers: int = 1, progress: Progress | None = None) -> dict[str, Any]:
         """Build a new index generation from the store and switch searching to it."""
+        self._refresh_terms(workers=workers, progress=progress)
         manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
         self._searcher = None
         return manifest

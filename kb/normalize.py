@@ -1,20 +1,51 @@
 """Text normalisation for matching only: what is stored and shown stays as written.
 
-NFKC folds full-width letters, digits and brackets (ＡＢＣ１２３ -> ABC123, (一) and （一） meet);
+NFKC folds full-width letters, digits and brackets (ＡＢＣ１２３ -> abc123, (一) and （一） meet);
 invisible characters (zero-width spaces, BOMs, bidi controls) are removed so that 社\u200b保
-matches 社保; Latin is lower-cased. Offsets are never computed on normalised text.
+matches 社保; Latin is lower-cased; traditional characters become simplified (OpenCC t2s), so
+社會保險 matches 社会保险. Offsets are never computed on normalised text.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+import opencc
 
 #: Zero-width and bidirectional control characters, e.g. "社\u200b保", "\u202e".
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\x00]")
+#: The OpenCC configuration used for matching; part of the tokenizer fingerprint.
+T2S_CONFIG = "t2s"
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC(T2S_CONFIG)
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text)
 
 
 def normalize_for_matching(text: str) -> str:
-    """Return ``text`` folded for tokenisation (NFKC, no invisibles, lower case)."""
+    """Return ``text`` folded for tokenisation (NFKC, no invisibles, lower case, simplified)."""
     text = INVISIBLE.sub("", text)
-    return unicodedata.normalize("NFKC", text).lower()
+    return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+def fold_same_length(text: str) -> str:
+    """Fold ``text`` like :func:`normalize_for_matching` but keep every character's position.
+
+    Each character is NFKC-folded and lower-cased on its own only when it stays one
+    character, and the traditional->simplified conversion is kept only when it does not
+    change the length, so offsets found in the result are offsets into ``text``.
+    """
+    folded = []
+    for char in text:
+        mapped = unicodedata.normalize("NFKC", char).lower()
+        folded.append(mapped if len(mapped) == 1 else char)
+    joined = "".join(folded)
+    simplified = to_simplified(joined)
+    return simplified if len(simplified) == len(joined) else joined

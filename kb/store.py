@@ -127,6 +127,14 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as db:
+            db["meta"].upsert({"key": key, "value": value}, pk="key")
+
     def data_version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
@@ -258,6 +266,20 @@ class Store:
     def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY ordinal", [doc_id])
         return [self._segment_record(row) for row in rows]
+
+    def segment_index_texts(self) -> list[tuple[str, str]]:
+        """``(segment_id, title + section path + text)`` of every segment: what gets tokenised."""
+        cursor = self.db.execute(
+            "SELECT s.segment_id, d.title, s.section_path, s.text "
+            "FROM segments s JOIN documents d ON d.doc_id = s.doc_id ORDER BY s.segment_id"
+        )
+        return [(sid, " ".join([title or "", *json.loads(path), text])) for sid, title, path, text in cursor]
+
+    def update_terms(self, terms: Sequence[tuple[str, str]]) -> None:
+        """Replace stored terms (``(segment_id, space-joined terms)``) in one transaction."""
+        with self.write() as db:
+            db.conn.executemany("UPDATE segments SET terms = ? WHERE segment_id = ?",
+                                [(value, sid) for sid, value in terms])
 
     def index_rows(self) -> list[IndexRow]:
         """Every segment with what indexing needs, ordered by segment id for determinism."""

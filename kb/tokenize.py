@@ -16,7 +16,7 @@ from importlib import resources
 
 import jieba
 
-from kb.normalize import normalize_for_matching
+from kb.normalize import T2S_CONFIG, normalize_for_matching
 
 #: A token worth indexing holds at least one word character: "社保", "12345", "app".
 WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]")
@@ -65,7 +65,7 @@ class PolicyTokenizer:
     def fingerprint(self) -> str:
         """A hash of everything that changes the terms: settings, lexicon, stopwords."""
         digest = hashlib.sha256()
-        digest.update(f"{self.settings.mode}|{self.settings.hmm}|jieba-{jieba.__version__}".encode())
+        digest.update(f"{self.settings.mode}|{self.settings.hmm}|jieba-{jieba.__version__}|{T2S_CONFIG}".encode())
         for line in [*self.lexicon, "--", *sorted(self.stopwords)]:
             digest.update(line.encode("utf-8") + b"\n")
         return digest.hexdigest()[:16]

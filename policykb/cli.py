@@ -110,7 +110,7 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
         stored = time.time() - started
         manifest = None
         if not no_build and (knowledge_base.is_stale() or retrain):
-            manifest = knowledge_base.build(retrain=retrain, progress=_progress)
+            manifest = knowledge_base.build(retrain=retrain, workers=workers, progress=_progress)
     summary = {**report.summary(), "store_seconds": round(stored, 1),
                "total_seconds": round(time.time() - started, 1),
                "generation": manifest["generation"] if manifest else None,
@@ -138,11 +138,12 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
 @cli.command()
 @kb_option
 @click.option("--retrain", is_flag=True, help="Retrain the knowledge-base embedding model.")
-def build(kb_dir: Path, retrain: bool) -> None:
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Processes for tokenising.")
+def build(kb_dir: Path, retrain: bool, workers: int) -> None:
     """Rebuild the index from the stored documents (e.g. after `ingest --no-build`)."""
     with _clean_errors():
         knowledge_base = KnowledgeBase(kb_dir)
-        manifest = knowledge_base.build(retrain=retrain, progress=_progress)
+        manifest = knowledge_base.build(retrain=retrain, workers=workers, progress=_progress)
     click.echo(f"{manifest['generation']}: {manifest['counts']['segments']} segments, "
                f"{manifest['counts']['documents']} documents in {manifest['build_seconds']} s")
 

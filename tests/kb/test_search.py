@@ -83,3 +83,11 @@ def test_bad_top_k_is_refused(built_kb: KnowledgeBase, top_k: int) -> None:
 def test_unknown_status_filter_is_refused() -> None:
     with pytest.raises(InvalidFilter):
         SearchFilters(statuses=("valid",))
+
+
+def test_traditional_characters_find_the_simplified_passages(built_kb: KnowledgeBase) -> None:
+    simplified = [h.segment_id for h in built_kb.search("住房公积金怎么提取", top_k=5).hits]
+    traditional = built_kb.search("住房公積金怎麼提取", top_k=5)
+    overlap = len(set(simplified) & {h.segment_id for h in traditional.hits}) / len(simplified)
+    assert overlap >= 0.8
+    assert "<mark>住房公积金</mark>" in traditional.hits[0].snippet  # highlighted in the text as written

@@ -71,3 +71,14 @@ def test_deleted_documents_leave_search_after_build(tmp_path, policy_documents) 
         knowledge_base.segment("housing-fund#a1")
     with pytest.raises(DocumentNotFound):
         knowledge_base.delete_document("housing-fund")
+
+
+def test_a_changed_tokenizer_retokenises_stored_terms_on_build(tmp_path, policy_documents) -> None:
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents(policy_documents)
+    knowledge_base.build()
+    knowledge_base.store.set_meta("terms_fingerprint", "an-older-tokenizer")
+    knowledge_base.store.update_terms([("housing-fund#a1", "")])  # as if tokenised differently
+    knowledge_base.build()
+    assert knowledge_base.store.meta("terms_fingerprint") == knowledge_base.tokenizer.fingerprint
+    assert knowledge_base.search("公积金提取", mode="bm25").hits[0].segment_id == "housing-fund#a1"
