@@ -30,7 +30,7 @@ from kb.tokenize import PolicyTokenizer, TokenizerSettings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 INDEX_DIR = "index"
 MODELS_DIR = "models"
 POINTER = "CURRENT"
@@ -77,6 +77,7 @@ class LoadedIndex:
     segment_ids: list[str]
     doc_ids: list[str]
     statuses: list[str]
+    jurisdictions: list[str | None]
     vectors: np.ndarray | None
     model: EmbeddingModel | None
 
@@ -184,7 +185,8 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     files = bm25.save(scratch)
     (scratch / SEGMENTS_FILE).write_text(
         json.dumps({"segment_ids": [r.segment_id for r in rows], "doc_ids": [r.doc_id for r in rows],
-                    "statuses": [r.status for r in rows]}, ensure_ascii=False),
+                    "statuses": [r.status for r in rows], "jurisdictions": [r.jurisdiction for r in rows]},
+                   ensure_ascii=False),
         encoding="utf-8",
     )
     files.append(SEGMENTS_FILE)
@@ -263,4 +265,4 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
     if bm25.document_count != len(segments["segment_ids"]):
         raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
     return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
-                       segments["statuses"], vectors, model)
+                       segments["statuses"], segments["jurisdictions"], vectors, model)

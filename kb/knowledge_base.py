@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import KnowledgeBaseNotFound
+from kb.jurisdiction import jurisdiction_of
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
-from kb.search import SearchFilters, Searcher, SearchResult
+from kb.search import SearchFilters, Searcher, SearchResult, SearchSettings
 from kb.store import DB_FILENAME, Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import Document
@@ -29,6 +30,7 @@ from kb.types import Document
 #: Below this many segments a batch is tokenised in-process (a pool costs more to start).
 PARALLEL_THRESHOLD = 4000
 SETTINGS_KEY = "index_settings"
+SEARCH_SETTINGS_KEY = "search_settings"
 #: The fingerprint of the tokenizer that produced the stored terms.
 TERMS_FINGERPRINT_KEY = "terms_fingerprint"
 _WHITESPACE = re.compile(r"\s+")
@@ -77,6 +79,9 @@ class KnowledgeBase:
                 )
             self.kb_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.kb_dir)
+        if "jurisdiction" in self.store.added_columns:
+            self.store.set_jurisdictions([(doc_id, jurisdiction_of(metadata, issuer))
+                                          for doc_id, metadata, issuer in self.store.jurisdiction_sources()])
         stored = self.store.db["meta"].count_where("key = ?", [SETTINGS_KEY])
         if settings is not None:
             self._save_settings(settings)
@@ -95,6 +100,22 @@ class KnowledgeBase:
     def _load_settings(self) -> IndexSettings:
         value = self.store.db["meta"].get(SETTINGS_KEY)["value"]
         return IndexSettings.from_dict(json.loads(value))
+
+    @property
+    def search_settings(self) -> SearchSettings:
+        value = self.store.meta(SEARCH_SETTINGS_KEY)
+        return SearchSettings.from_dict(json.loads(value)) if value else SearchSettings()
+
+    def configure_search(self, **changes: Any) -> SearchSettings:
+        """Change stored search settings (place, fusion, weights); takes effect at once."""
+        current = self.search_settings.as_dict()
+        unknown = set(changes) - set(current)
+        if unknown:
+            raise ValueError(f"unknown search setting {sorted(unknown)[0]!r}")
+        settings = SearchSettings.from_dict({**current, **changes})
+        self.store.set_meta(SEARCH_SETTINGS_KEY, json.dumps(settings.as_dict(), ensure_ascii=False))
+        self._searcher = None
+        return settings
 
     # -- writing -------------------------------------------------------------------
 
@@ -159,7 +180,8 @@ class KnowledgeBase:
                 "SELECT 1 FROM documents WHERE doc_id = ?", [document.doc_id]).fetchone() is not None
             segment_hashes = [hashlib.sha256(s.text.encode("utf-8")).hexdigest()[:32] for s in document.segments]
             self.store.put_document(document, terms=document_terms, content_hash=digest,
-                                    segment_hashes=segment_hashes)
+                                    segment_hashes=segment_hashes,
+                                    jurisdiction=jurisdiction_of(document.metadata, document.issuer))
             results.append(AddResult(document.doc_id, "updated" if existed else "added", len(document.segments)))
         return results
 
@@ -189,15 +211,17 @@ class KnowledgeBase:
         directory = current_generation(self.kb_dir)
         if self._searcher is None or directory is None or self._searcher.index.directory != directory:
             index = load_index(self.kb_dir, expected_fingerprint=self.tokenizer.fingerprint)
-            self._searcher = Searcher(index, self.store, self.tokenizer)
+            self._searcher = Searcher(index, self.store, self.tokenizer, self.search_settings)
         return self._searcher
 
     def manifest(self) -> dict[str, Any]:
         return self.searcher.index.manifest
 
     def search(self, question: str, *, top_k: int = 5, filters: SearchFilters | None = None,
-               mode: str = "hybrid", candidates: int = 100) -> SearchResult:
-        return self.searcher.search(question, top_k=top_k, filters=filters, mode=mode, candidates=candidates)
+               mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
+               fusion: str | None = None) -> SearchResult:
+        return self.searcher.search(question, top_k=top_k, filters=filters, mode=mode, candidates=candidates,
+                                    rrf_k=rrf_k, fusion=fusion)
 
     def documents(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         return self.store.list_documents(limit=limit, offset=offset)

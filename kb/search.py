@@ -17,7 +17,8 @@ from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
 from kb.index import LoadedIndex
-from kb.normalize import INVISIBLE
+from kb.jurisdiction import NATIONAL, is_local_to, places_named
+from kb.normalize import INVISIBLE, normalize_for_matching
 from kb.store import Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED
@@ -27,6 +28,7 @@ MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 MODES = ("hybrid", "bm25", "dense")
+FUSIONS = ("weighted", "rrf")
 
 
 @dataclass(frozen=True)
@@ -126,15 +128,54 @@ def _top(scores: np.ndarray, allowed: np.ndarray, count: int, *, positive_only: 
     return [(int(i), float(scores[i])) for i in picked]
 
 
+@dataclass(frozen=True)
+class SearchSettings:
+    """How retrieval is combined; stored with the knowledge base, overridable per call.
+
+    ``fusion`` "weighted" adds ``bm25_weight`` x (BM25 / the question's top BM25) and
+    ``dense_weight`` x cosine, which beat reciprocal rank fusion at the top of the list in
+    the experiments recorded in RETRIEVAL-NOTES; "rrf" is the reference (k = ``rrf_k``).
+    ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省); other
+    regions' documents are multiplied by ``foreign_weight`` unless the question names them.
+    """
+
+    place: tuple[str, ...] = ()
+    fusion: str = "weighted"
+    bm25_weight: float = 0.2
+    dense_weight: float = 0.8
+    rrf_k: int = DEFAULT_RRF_K
+    candidates: int = DEFAULT_CANDIDATES
+    foreign_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
+        if not 0 <= self.foreign_weight <= 1:
+            raise ValueError("foreign_weight must be between 0 and 1")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "place": list(self.place)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchSettings:
+        return cls(**{**data, "place": tuple(data.get("place", ()))})
+
+
 class Searcher:
     """Answers questions from one loaded generation and the store."""
 
-    def __init__(self, index: LoadedIndex, store: Store, tokenizer: PolicyTokenizer) -> None:
+    def __init__(self, index: LoadedIndex, store: Store, tokenizer: PolicyTokenizer,
+                 settings: SearchSettings | None = None) -> None:
         self.index = index
         self.store = store
         self.tokenizer = tokenizer
+        self.settings = settings or SearchSettings()
         self._status = np.array(index.statuses)
         self._doc = np.array(index.doc_ids)
+        self._jurisdiction = np.array([j or "" for j in index.jurisdictions])
+        self._places = sorted({j for j in index.jurisdictions if j and j != NATIONAL})
+        local = np.array([is_local_to(j, self.settings.place) for j in index.jurisdictions], dtype=bool)
+        self._prior = np.where(local, 1.0, self.settings.foreign_weight).astype(np.float32)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         allowed = np.isin(self._status, list(filters.statuses))
@@ -142,12 +183,24 @@ class Searcher:
             allowed &= np.isin(self._doc, list(filters.doc_ids))
         return allowed
 
+    def _prior_for(self, question: str) -> np.ndarray:
+        """The jurisdiction prior, lifted for the regions the question names."""
+        named = places_named(normalize_for_matching(question), self._places)
+        if not named:
+            return self._prior
+        return np.where(np.isin(self._jurisdiction, sorted(named)), 1.0, self._prior).astype(np.float32)
+
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
-               mode: str = "hybrid", candidates: int = DEFAULT_CANDIDATES, rrf_k: int = DEFAULT_RRF_K) -> SearchResult:
+               mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
+               fusion: str | None = None) -> SearchResult:
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
             raise InvalidQuestion(f"top_k must be an integer from 1 to {MAX_TOP_K}", "top_k_invalid")
         if mode not in MODES:
             raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}", "mode_invalid")
+        settings = self.settings
+        fusion = fusion or settings.fusion
+        if fusion not in FUSIONS:
+            raise InvalidQuestion(f"fusion must be one of {', '.join(FUSIONS)}", "fusion_invalid")
         text = clean_question(question)
         filters = filters or SearchFilters()
         generation = self.index.generation
@@ -157,41 +210,58 @@ class Searcher:
         if mode != "bm25" and self.index.model is None:
             mode = "bm25"
         allowed = self._mask(filters)
-        candidates = max(candidates, top_k)
-        bm25_scores: dict[int, float] = {}
-        dense_scores: dict[int, float] = {}
-        rankings = []
+        prior = self._prior_for(text)
+        count = max(candidates or settings.candidates, top_k)
+        bm25_all = dense_all = None
+        bm25_top: list[tuple[int, float]] = []
+        dense_top: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
-            ranked = _top(self.index.bm25.scores(terms), allowed, candidates, positive_only=True)
-            bm25_scores = dict(ranked)
-            rankings.append(self._ordered(ranked))
+            bm25_all = self.index.bm25.scores(terms)
+            bm25_top = _top(bm25_all * prior, allowed, count, positive_only=True)
         if mode in ("hybrid", "dense"):
             assert self.index.model is not None and self.index.vectors is not None
             query = self.index.model.encode([self.index.model.prepare(text, terms)])[0]
             if np.any(query):
-                ranked = _top(self.index.vectors @ query, allowed, candidates, positive_only=True)
-                dense_scores = dict(ranked)
-                rankings.append(self._ordered(ranked))
-        if len(rankings) == 1:
-            fused = rankings[0]
+                dense_all = self.index.vectors @ query
+                dense_top = _top(dense_all * prior, allowed, count, positive_only=True)
+        if mode == "hybrid" and fusion == "rrf":
+            fused = reciprocal_rank_fusion([self._ordered(bm25_top), self._ordered(dense_top)],
+                                           rrf_k=settings.rrf_k if rrf_k is None else rrf_k)
+        elif mode == "hybrid":
+            fused = self._weighted(bm25_top, dense_top, bm25_all, dense_all, prior)
         else:
-            fused = reciprocal_rank_fusion(rankings, rrf_k=rrf_k)
+            fused = self._ordered(bm25_top or dense_top)
         position = {sid: i for i, sid in enumerate(self.index.segment_ids)}
-        top = fused[:top_k]
-        hits = self._hits(top, terms, position, bm25_scores, dense_scores)
+        hits = self._hits(fused[:top_k], terms, position, bm25_all, dense_all)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, generation, reason=reason)
+
+    def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],
+                  bm25_all: np.ndarray | None, dense_all: np.ndarray | None,
+                  prior: np.ndarray) -> list[tuple[str, float]]:
+        """Linear fusion over the union of both candidate lists, each scored by both retrievers."""
+        union = sorted({i for i, _ in bm25_top} | {i for i, _ in dense_top})
+        if not union:
+            return []
+        idx = np.asarray(union)
+        fused = np.zeros(len(idx), dtype=np.float64)
+        if bm25_all is not None and bm25_top:
+            top = max(score for _, score in bm25_top)
+            fused += self.settings.bm25_weight * (bm25_all[idx] * prior[idx]) / top
+        if dense_all is not None:
+            fused += self.settings.dense_weight * np.clip(dense_all[idx], 0, None) * prior[idx]
+        return self._ordered(list(zip(union, fused.tolist())))
 
     def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
         ids = self.index.segment_ids
         return sorted(((ids[i], score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
 
     def _hits(self, top: list[tuple[str, float]], terms: list[str], position: dict[str, int],
-              bm25_scores: dict[int, float], dense_scores: dict[int, float]) -> list[Hit]:
+              bm25_all: np.ndarray | None, dense_all: np.ndarray | None) -> list[Hit]:
         segments = self.store.segments_by_ids([sid for sid, _ in top])
         documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
         hits = []
-        for rank, (segment_id, score) in enumerate(top, start=1):
+        for segment_id, score in top:
             segment = segments.get(segment_id)
             if segment is None:  # deleted since the index was built
                 continue
@@ -216,7 +286,8 @@ class Searcher:
                 start=segment["start"],
                 end=segment["end"],
                 highlights=[(segment["start"] + s, segment["start"] + e) for s, e in spans],
-                scores={"bm25": _round(bm25_scores.get(i)), "dense": _round(dense_scores.get(i))},
+                scores={"bm25": None if bm25_all is None else _round(float(bm25_all[i])),
+                        "dense": None if dense_all is None else _round(float(dense_all[i]))},
             ))
         return hits
 

@@ -35,6 +35,7 @@ class IndexRow:
     segment_id: str
     doc_id: str
     status: str
+    jurisdiction: str | None
     terms: str
     content_hash: str
     embed_text: str
@@ -50,6 +51,7 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 10000")
         self.db = sqlite_utils.Database(conn)
+        self.added_columns: list[str] = []
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
@@ -71,6 +73,7 @@ class Store:
                     "issuer": str,
                     "date": str,
                     "status": str,
+                    "jurisdiction": str,
                     "source": str,
                     "content_hash": str,
                     "text": str,
@@ -105,6 +108,12 @@ class Store:
                 pk=("model_id", "content_hash"),
                 if_not_exists=True,
             )
+            self.added_columns = [
+                name for name, kind in {"jurisdiction": str}.items()
+                if name not in self.db["documents"].columns_dict
+            ]
+            for name in self.added_columns:  # knowledge bases made before the column existed
+                self.db["documents"].add_column(name, str)
             self.db["documents"].create_index(["content_hash"], if_not_exists=True)
             self.db["segments"].create_index(["doc_id", "ordinal"], if_not_exists=True)
             self.db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
@@ -142,7 +151,7 @@ class Store:
     # -- documents ---------------------------------------------------------------
 
     def put_document(self, document: Document, *, terms: Sequence[str], content_hash: str,
-                     segment_hashes: Sequence[str]) -> None:
+                     segment_hashes: Sequence[str], jurisdiction: str | None = None) -> None:
         """Store one document and its segments atomically, replacing an older copy."""
         segment_rows = [
             {
@@ -173,6 +182,7 @@ class Store:
                     "issuer": document.issuer,
                     "date": document.date,
                     "status": document.status,
+                    "jurisdiction": jurisdiction,
                     "source": document.source,
                     "content_hash": content_hash,
                     "text": document.text,
@@ -184,6 +194,17 @@ class Store:
             )
             db["segments"].insert_all(segment_rows, pk="segment_id", batch_size=500)
             self._bump_version()
+
+    def set_jurisdictions(self, values: Sequence[tuple[str, str | None]]) -> None:
+        """Store ``(doc_id, jurisdiction)`` pairs; used to fill a column added to an old knowledge base."""
+        with self.write() as db:
+            db.conn.executemany("UPDATE documents SET jurisdiction = ? WHERE doc_id = ?",
+                                [(value, doc_id) for doc_id, value in values])
+            self._bump_version()
+
+    def jurisdiction_sources(self) -> list[tuple[str, dict[str, Any], str | None]]:
+        rows = self.db.execute("SELECT doc_id, metadata, issuer FROM documents")
+        return [(doc_id, json.loads(metadata or "{}"), issuer) for doc_id, metadata, issuer in rows]
 
     def delete_document(self, doc_id: str) -> None:
         with self.write() as db:
@@ -208,7 +229,7 @@ class Store:
 
     def list_documents(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT doc_id, title, doc_number, issuer, date, status, source, segment_count "
+            "SELECT doc_id, title, doc_number, issuer, date, status, jurisdiction, source, segment_count "
             "FROM documents ORDER BY doc_id LIMIT ? OFFSET ?",
             [limit, offset],
         )
@@ -229,7 +250,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT doc_id, title, doc_number, issuer, date, status, source, metadata "
+            "SELECT doc_id, title, doc_number, issuer, date, status, jurisdiction, source, metadata "
             f"FROM documents WHERE doc_id IN ({marks})",
             ids,
         )
@@ -284,14 +305,14 @@ class Store:
     def index_rows(self) -> list[IndexRow]:
         """Every segment with what indexing needs, ordered by segment id for determinism."""
         cursor = self.db.execute(
-            "SELECT s.segment_id, s.doc_id, d.status, s.terms, s.content_hash, "
+            "SELECT s.segment_id, s.doc_id, d.status, d.jurisdiction, s.terms, s.content_hash, "
             "d.title, s.section_path, s.text "
             "FROM segments s JOIN documents d ON d.doc_id = s.doc_id ORDER BY s.segment_id"
         )
         rows = []
-        for segment_id, doc_id, status, terms, content_hash, title, path, text in cursor:
+        for segment_id, doc_id, status, jurisdiction, terms, content_hash, title, path, text in cursor:
             heading = " ".join([title or "", *json.loads(path)])
-            rows.append(IndexRow(segment_id, doc_id, status, terms, content_hash, f"{heading} {text}"))
+            rows.append(IndexRow(segment_id, doc_id, status, jurisdiction, terms, content_hash, f"{heading} {text}"))
         return rows
 
     # -- embedding cache ---------------------------------------------------------

@@ -83,9 +83,11 @@ def cli(verbose: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Processes for tokenising.")
 @click.option("--no-build", is_flag=True, help="Store only; build the index later with `policykb build`.")
 @click.option("--retrain", is_flag=True, help="Retrain the knowledge-base embedding model while building.")
+@click.option("--place", default=None, help="The place the knowledge base serves, smallest first, comma-separated "
+              "(e.g. 常熟市,苏州市,江苏省); default: a folder manifest's \"place\", else the whole country.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: str, text_field: str,
-           model: str | None, workers: int, no_build: bool, retrain: bool, as_json: bool) -> None:
+           model: str | None, workers: int, no_build: bool, retrain: bool, place: str | None, as_json: bool) -> None:
     """Add documents (.txt/.md files, folders of them, JSONL records) and rebuild the index.
 
     \b
@@ -104,6 +106,9 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
             settings = IndexSettings(tokenizer=current.tokenizer, bm25=current.bm25, model=model,
                                      dense=current.dense, training=current.training)
         knowledge_base = KnowledgeBase(kb_dir, create=True, settings=settings)
+        chain = _parse_place(place) if place is not None else _manifest_place(paths)
+        if chain is not None and (place is not None or not knowledge_base.search_settings.place):
+            knowledge_base.configure_search(place=chain)
         started = time.time()
         report = ingest_paths(knowledge_base, list(paths), fields=FieldMap(id_field, title_field, text_field),
                               workers=workers, on_file=lambda p: _progress(f"reading {p}"))
@@ -133,6 +138,53 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
                 click.echo(f"  {failure.source}\t{failure.reason}", err=True)
     if report.failures:
         sys.exit(1)
+
+
+def _parse_place(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.replace("，", ",").split(",") if part.strip())
+
+
+def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
+    """The place a bundled corpus declares in its manifest.json (``{"place": [...]}``), if any."""
+    for path in paths:
+        manifest = path / "manifest.json"
+        if path.is_dir() and manifest.exists():
+            try:
+                declared = json.loads(manifest.read_text(encoding="utf-8")).get("place")
+            except ValueError:
+                continue
+            if isinstance(declared, list) and all(isinstance(p, str) for p in declared):
+                return tuple(declared)
+    return None
+
+
+@cli.command()
+@kb_option
+@click.option("--place", default=None, help="The place served, smallest first, comma-separated; \"\" for the whole country.")
+@click.option("--fusion", type=click.Choice(["weighted", "rrf"]), default=None, help="How BM25 and dense lists combine.")
+@click.option("--bm25-weight", type=float, default=None, help="Weight of BM25 in weighted fusion.")
+@click.option("--dense-weight", type=float, default=None, help="Weight of the cosine in weighted fusion.")
+@click.option("--foreign-weight", type=click.FloatRange(0, 1), default=None,
+              help="Multiplier for other regions' documents (1 = no demotion).")
+def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
+             dense_weight: float | None, foreign_weight: float | None) -> None:
+    """Show or change how search combines retrievers and which place it serves.
+
+    \b
+    Examples:
+      policykb settings --kb var/kb
+      policykb settings --kb var/kb --place 常熟市,苏州市,江苏省 --fusion weighted
+    """
+    changes: dict[str, Any] = {key: value for key, value in {
+        "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
+        "foreign_weight": foreign_weight}.items() if value is not None}
+    if place is not None:
+        changes["place"] = _parse_place(place)
+    with _clean_errors():
+        knowledge_base = KnowledgeBase(kb_dir)
+        current = knowledge_base.configure_search(**changes) if changes else knowledge_base.search_settings
+    click.echo(json.dumps({"search": current.as_dict(), "index": knowledge_base.settings.as_dict()},
+                          ensure_ascii=False, indent=2))
 
 
 @cli.command()

@@ -1,0 +1,67 @@
+"""A knowledge base serves a place: other regions' rules answer only when the question names them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from kb import KnowledgeBase, jurisdiction_of
+from kb.jurisdiction import is_local_to, places_named, region_of_collection, short_name
+from tests.conftest import make_document
+
+
+@pytest.mark.parametrize("metadata,issuer,expected", [
+    ({"collection": "national"}, None, "national"),
+    ({"collection": "浙江地方法规"}, None, "浙江省"),
+    ({"collection": "上海地方法规"}, None, "上海市"),
+    ({}, "常熟市人民政府办公室", "常熟市"),
+    ({}, "江苏省财政厅", "江苏省"),
+    ({}, "国务院办公厅", "national"),
+    ({"jurisdiction": "苏州市", "collection": "national"}, None, "苏州市"),
+    ({}, "市政府办公室", None),
+    ({"collection": "某个合集"}, None, None),
+])
+def test_jurisdiction_comes_from_what_the_source_says(metadata, issuer, expected) -> None:
+    assert jurisdiction_of(metadata, issuer) == expected
+
+
+def test_place_names_and_locality() -> None:
+    assert region_of_collection("重庆地方法规") == "重庆市"
+    assert short_name("浙江省") == "浙江" and short_name("常熟市") == "常熟"
+    assert places_named("浙江的物业管理条例怎么规定", ["浙江省", "上海市", "national"]) == {"浙江省"}
+    assert is_local_to(None, ()) and is_local_to("national", ())
+    assert is_local_to("苏州市", ("常熟市", "苏州市", "江苏省"))
+    assert not is_local_to("浙江省", ("常熟市", "苏州市", "江苏省"))
+    assert is_local_to("浙江省", ("常熟市",), named={"浙江省"})
+
+
+@pytest.fixture()
+def regional_kb(tmp_path, policy_documents) -> KnowledgeBase:
+    national = replace(make_document("national-fund", "住房公积金管理条例（全国）", [
+        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金。"]), metadata={"collection": "national"})
+    zhejiang = replace(make_document("zhejiang-fund", "浙江省住房公积金条例", [
+        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。"]), metadata={"collection": "浙江地方法规"})
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents([*policy_documents, national, zhejiang])
+    knowledge_base.build()
+    return knowledge_base
+
+
+def test_other_regions_are_demoted_unless_named(regional_kb: KnowledgeBase) -> None:
+    regional_kb.configure_search(place=("常熟市", "苏州市", "江苏省"), foreign_weight=0.3)
+    plain = [h.doc_id for h in regional_kb.search("购买自住住房可以提取住房公积金吗", top_k=10).hits]
+    assert plain.index("national-fund") < plain.index("zhejiang-fund")
+    named = regional_kb.search("浙江购买自住住房可以提取住房公积金吗", top_k=10).hits
+    assert named[0].doc_id == "zhejiang-fund"
+
+
+def test_no_demotion_when_foreign_weight_is_one(regional_kb: KnowledgeBase) -> None:
+    regional_kb.configure_search(foreign_weight=1.0)
+    plain = regional_kb.search("购买自住住房可以提取住房公积金账户余额", top_k=3, mode="bm25").hits
+    assert plain[0].doc_id == "zhejiang-fund"  # the closer wording wins when region does not count
+
+
+def test_unknown_search_setting_is_refused(regional_kb: KnowledgeBase) -> None:
+    with pytest.raises(ValueError, match="unknown search setting"):
+        regional_kb.configure_search(colour="red")
