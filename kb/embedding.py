@@ -47,6 +47,7 @@ class TrainingSettings:
     min_df: int = 2
     max_pairs: int = 40_000
     epochs: int = 1
+    supervised_epochs: int = 3
     batch_size: int = 256
     learning_rate: float = 0.05
     seed: int = 13
@@ -55,8 +56,10 @@ class TrainingSettings:
 class EmbeddingModel:
     """A loaded sentence-transformers model and what its input must look like."""
 
-    def __init__(self, model: Any, *, model_id: str, input_kind: str, vocabulary: frozenset[str] | None) -> None:
+    def __init__(self, model: Any, *, model_id: str, input_kind: str, vocabulary: frozenset[str] | None,
+                 supervised: int = 0) -> None:
         self.model = model
+        self.supervised = supervised  # question pairs the model was trained on (0: passages only)
         self.model_id = model_id
         self.input_kind = input_kind  # "terms": space-joined jieba terms; "text": raw text
         self.vocabulary = vocabulary
@@ -99,7 +102,8 @@ def load_model(name_or_path: str, *, kb_models_dir: Path | None = None) -> Embed
     if card_path.exists():
         card = json.loads(card_path.read_text(encoding="utf-8"))
         vocabulary = frozenset(model[0].tokenizer.get_vocab()) - {UNKNOWN}
-        return EmbeddingModel(model, model_id=card["model_id"], input_kind="terms", vocabulary=vocabulary)
+        return EmbeddingModel(model, model_id=card["model_id"], input_kind="terms", vocabulary=vocabulary,
+                              supervised=int(card.get("supervised", 0)))
     return EmbeddingModel(model, model_id=name_or_path, input_kind="text", vocabulary=None)
 
 
@@ -178,11 +182,39 @@ def _self_supervised_pairs(corpus: Sequence[Sequence[str]], settings: TrainingSe
     return pairs
 
 
-def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: TrainingSettings | None = None) -> Path:
-    """Train the knowledge-base model on ``corpus`` (segments as term lists) into ``out_dir``."""
+def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: int, settings: TrainingSettings) -> None:
+    """MultipleNegativesRankingLoss over ``examples`` (anchor, positive[, hard negative])."""
+    import torch
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    loss = MultipleNegativesRankingLoss(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+    rng = random.Random(settings.seed)
+    model.train()
+    for _epoch in range(epochs):
+        rng.shuffle(examples)
+        for start in range(0, len(examples), settings.batch_size):
+            batch = examples[start : start + settings.batch_size]
+            if len(batch) < 2:
+                continue
+            features = [module.preprocess([example[column] for example in batch]) for column in range(len(batch[0]))]
+            value = loss(features, None)
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+    model.eval()
+
+
+def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: TrainingSettings | None = None,
+                   *, supervised: Sequence[tuple[str, str, str]] = ()) -> Path:
+    """Train the knowledge-base model on ``corpus`` (segments as term lists) into ``out_dir``.
+
+    ``supervised`` holds (question, answering passage, hard negative) triplets as
+    space-joined terms: real questions with their confirmed passages and a passage BM25
+    ranks high but is wrong. They matter far more than the self-supervised pairs.
+    """
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
     from tokenizers import Tokenizer
     from tokenizers.models import WordLevel
@@ -200,24 +232,12 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
     module = StaticEmbedding(tokenizer, embedding_weights=weights)
     model = SentenceTransformer(modules=[module], device="cpu")
 
-    pairs = _self_supervised_pairs(corpus, settings) if settings.epochs > 0 else []
+    pairs: list[tuple[str, ...]] = list(_self_supervised_pairs(corpus, settings)) if settings.epochs > 0 else []
     if pairs:
-        loss = MultipleNegativesRankingLoss(model)
-        optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
-        rng = random.Random(settings.seed)
-        model.train()
-        for _epoch in range(settings.epochs):
-            rng.shuffle(pairs)
-            for start in range(0, len(pairs) - 1, settings.batch_size):
-                batch = pairs[start : start + settings.batch_size]
-                if len(batch) < 2:
-                    continue
-                features = [module.preprocess([a for a, _ in batch]), module.preprocess([p for _, p in batch])]
-                value = loss(features, None)
-                optimizer.zero_grad()
-                value.backward()
-                optimizer.step()
-        model.eval()
+        _fit(model, module, pairs, epochs=settings.epochs, settings=settings)
+    triplets = [tuple(t) for t in supervised if t[0] and t[1]]
+    if triplets and settings.supervised_epochs > 0:
+        _fit(model, module, triplets, epochs=settings.supervised_epochs, settings=settings)
     with torch.no_grad():
         module.embedding.weight[0].zero_()
         module.embedding.weight.data = module.embedding.weight.data.contiguous()  # safetensors refuses views
@@ -227,7 +247,8 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     card = {"model_id": model_id, "input": "terms", "vocabulary_size": len(vocabulary),
-            "trained_on_segments": len(corpus), "pairs": len(pairs), "settings": asdict(settings)}
+            "trained_on_segments": len(corpus), "pairs": len(pairs), "supervised": len(triplets),
+            "settings": asdict(settings)}
     (out_dir / MODEL_CARD).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
-    log.info("trained %s on %d segments, %d pairs", model_id, len(corpus), len(pairs))
+    log.info("trained %s on %d segments, %d pairs, %d supervised", model_id, len(corpus), len(pairs), len(triplets))
     return out_dir

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import time
 from collections.abc import Callable
@@ -114,21 +115,51 @@ def _next_generation_name(index_dir: Path) -> str:
     return f"generation-{max(numbers, default=0) + 1:06d}"
 
 
-def _kb_model(kb_dir: Path, corpus: list[list[str]], settings: IndexSettings, retrain: bool,
-              progress: Progress) -> EmbeddingModel:
+def _supervised_triplets(store: Store, tokenizer: PolicyTokenizer, bm25: BM25Index, rows: list[IndexRow],
+                         corpus: list[list[str]], seed: int) -> list[tuple[str, str, str]]:
+    """(question, gold passage, hard negative) from the stored pairs; negatives from BM25's top 30."""
+    by_question: dict[str, list[int]] = {}
+    position = {row.segment_id: i for i, row in enumerate(rows)}
+    for question, segment_id in store.training_pairs():
+        if segment_id in position:
+            by_question.setdefault(question, []).append(position[segment_id])
+    rng = random.Random(seed)
+    triplets = []
+    for question, gold in by_question.items():
+        terms = tokenizer.tokenize_query(question)
+        if not terms:
+            continue
+        scores = bm25.scores(terms)
+        top = np.argpartition(-scores, min(30, len(scores) - 1))[:30]
+        negatives = [int(i) for i in top[np.argsort(-scores[top])] if int(i) not in gold and scores[i] > 0]
+        for positive in gold:
+            negative = negatives[rng.randrange(min(10, len(negatives)))] if negatives else rng.randrange(len(rows))
+            triplets.append((" ".join(terms), " ".join(corpus[positive]), " ".join(corpus[negative])))
+    return triplets
+
+
+def _kb_model(kb_dir: Path, store: Store, tokenizer: PolicyTokenizer, bm25: BM25Index, rows: list[IndexRow],
+              corpus: list[list[str]], settings: IndexSettings, retrain: bool, progress: Progress) -> EmbeddingModel:
     """Reuse the knowledge-base model unless it is missing, stale or retraining is asked for."""
     models_dir = kb_dir / MODELS_DIR
     current = models_dir / KB_MODEL
     card = read_model_card(current)
+    pair_count = len(store.training_pairs())
     stale = card is None or retrain or card.get("settings") != asdict(settings.training)
     if card and not stale:
         trained = card.get("trained_on_segments", 0)
-        stale = len(corpus) > trained * (1 + RETRAIN_GROWTH) or len(corpus) < trained * (1 - RETRAIN_GROWTH)
+        stale = (len(corpus) > trained * (1 + RETRAIN_GROWTH) or len(corpus) < trained * (1 - RETRAIN_GROWTH)
+                 or card.get("pairs_in_store", 0) != pair_count)
     if stale:
-        progress(f"training the embedding model on {len(corpus):,} segments")
+        triplets = _supervised_triplets(store, tokenizer, bm25, rows, corpus, settings.training.seed)
+        progress(f"training the embedding model on {len(corpus):,} segments and {len(triplets):,} question pairs")
         scratch = models_dir / f".{KB_MODEL}.training"
         shutil.rmtree(scratch, ignore_errors=True)
-        train_kb_model(corpus, scratch, settings.training)
+        train_kb_model(corpus, scratch, settings.training, supervised=triplets)
+        card_path = scratch / "policykb_model.json"
+        card_data = json.loads(card_path.read_text(encoding="utf-8"))
+        card_path.write_text(json.dumps({**card_data, "pairs_in_store": pair_count}, ensure_ascii=False, indent=2),
+                             encoding="utf-8")
         if current.exists():
             shutil.rmtree(current)
         os.replace(scratch, current)
@@ -170,7 +201,7 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     vectors = None
     if settings.dense and rows:
         if settings.model == KB_MODEL:
-            model = _kb_model(kb_dir, corpus, settings, retrain, progress)
+            model = _kb_model(kb_dir, store, tokenizer, bm25, rows, corpus, settings, retrain, progress)
         else:
             model = load_model(settings.model, kb_models_dir=kb_dir / MODELS_DIR)
         vectors = _embed(store, model, rows, corpus, progress)
@@ -208,7 +239,8 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
         "settings": settings.as_dict(),
         "tokenizer_fingerprint": tokenizer.fingerprint,
         "embedding": None if model is None else {"model": model_path, "model_id": model.model_id,
-                                                 "input": model.input_kind, "dimension": model.dim},
+                                                 "input": model.input_kind, "dimension": model.dim,
+                                                 "supervised": model.supervised},
         "files": {f: _sha256(scratch / f) for f in files},
     }
     manifest["build_seconds"] = round(time.time() - started, 3)

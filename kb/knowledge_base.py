@@ -22,7 +22,7 @@ from typing import Any
 from kb.errors import KnowledgeBaseNotFound
 from kb.jurisdiction import jurisdiction_of
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
-from kb.search import SearchFilters, Searcher, SearchResult, SearchSettings
+from kb.search import MAX_TOP_K, SearchFilters, Searcher, SearchResult, SearchSettings
 from kb.store import DB_FILENAME, Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import Document
@@ -185,6 +185,18 @@ class KnowledgeBase:
             results.append(AddResult(document.doc_id, "updated" if existed else "added", len(document.segments)))
         return results
 
+    def add_training_pairs(self, pairs: Sequence[tuple[str, str]], *, source: str) -> dict[str, int]:
+        """Store (question, segment id) pairs that confirm an answer; the next build retrains on them.
+
+        Pairs naming a segment the knowledge base does not hold are skipped and counted.
+        """
+        cleaned = [(q.strip(), sid) for q, sid in pairs if isinstance(q, str) and q.strip() and sid]
+        known = self.store.segment_exists(sorted({sid for _, sid in cleaned}))
+        kept = [(q, sid) for q, sid in cleaned if sid in known]
+        if kept:
+            self.store.add_training_pairs(kept, source)
+        return {"added": len(kept), "unknown_segment": len(cleaned) - len(kept), "invalid": len(pairs) - len(cleaned)}
+
     def delete_document(self, doc_id: str) -> None:
         """Remove a document and its segments; they leave search at the next build."""
         self.store.delete_document(doc_id)
@@ -219,9 +231,9 @@ class KnowledgeBase:
 
     def search(self, question: str, *, top_k: int = 5, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
-               fusion: str | None = None) -> SearchResult:
+               fusion: str | None = None, max_top_k: int = MAX_TOP_K) -> SearchResult:
         return self.searcher.search(question, top_k=top_k, filters=filters, mode=mode, candidates=candidates,
-                                    rrf_k=rrf_k, fusion=fusion)
+                                    rrf_k=rrf_k, fusion=fusion, max_top_k=max_top_k)
 
     def documents(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         return self.store.list_documents(limit=limit, offset=offset)

@@ -114,6 +114,11 @@ class Store:
             ]
             for name in self.added_columns:  # knowledge bases made before the column existed
                 self.db["documents"].add_column(name, str)
+            self.db["training_pairs"].create(
+                {"question": str, "segment_id": str, "source": str, "added_at": float},
+                pk=("question", "segment_id"),
+                if_not_exists=True,
+            )
             self.db["documents"].create_index(["content_hash"], if_not_exists=True)
             self.db["segments"].create_index(["doc_id", "ordinal"], if_not_exists=True)
             self.db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
@@ -314,6 +319,29 @@ class Store:
             heading = " ".join([title or "", *json.loads(path)])
             rows.append(IndexRow(segment_id, doc_id, status, jurisdiction, terms, content_hash, f"{heading} {text}"))
         return rows
+
+    # -- training pairs ------------------------------------------------------------
+
+    def add_training_pairs(self, pairs: Sequence[tuple[str, str]], source: str) -> None:
+        now = time.time()
+        with self.write() as db:
+            db["training_pairs"].upsert_all(
+                [{"question": q, "segment_id": sid, "source": source, "added_at": now} for q, sid in pairs],
+                pk=("question", "segment_id"),
+            )
+
+    def training_pairs(self) -> list[tuple[str, str]]:
+        rows = self.db.execute("SELECT question, segment_id FROM training_pairs ORDER BY question, segment_id")
+        return [(q, sid) for q, sid in rows]
+
+    def segment_exists(self, segment_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(segment_ids), 900):
+            chunk = list(segment_ids[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT segment_id FROM segments WHERE segment_id IN ({marks})", chunk)
+            found.update(r[0] for r in rows)
+        return found
 
     # -- embedding cache ---------------------------------------------------------
 

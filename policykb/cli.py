@@ -189,6 +189,40 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
 
 @cli.command()
 @kb_option
+@click.option("--pairs", "pairs_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='JSONL of {"question", "segment_id"} (or "segment_ids": [...]) lines: confirmed answers.')
+@click.option("--source", default=None, help="Where the pairs come from (default: the file name).")
+@click.option("--no-build", is_flag=True, help="Store the pairs only; the next build retrains on them.")
+def train(kb_dir: Path, pairs_file: Path, source: str | None, no_build: bool) -> None:
+    """Teach the knowledge-base embedding model with questions and the passages that answer them.
+
+    \b
+    Example:
+      policykb train --pairs stard-train-pairs.jsonl --kb var/kb
+    """
+    pairs: list[tuple[str, str]] = []
+    with pairs_file.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                ids = item.get("segment_ids") or [item["segment_id"]]
+                pairs += [(item["question"], str(sid)) for sid in ids]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise click.ClickException(f"{pairs_file}:{number}: not a {{\"question\", \"segment_id\"}} line") from None
+    with _clean_errors():
+        knowledge_base = KnowledgeBase(kb_dir)
+        counts = knowledge_base.add_training_pairs(pairs, source=source or pairs_file.name)
+        click.echo(f"{counts['added']} pairs stored, {counts['unknown_segment']} name unknown segments, "
+                   f"{counts['invalid']} invalid")
+        if not no_build:
+            manifest = knowledge_base.build(progress=_progress)
+            click.echo(f"{manifest['generation']}: model {manifest['embedding']['model_id']}")
+
+
+@cli.command()
+@kb_option
 @click.option("--retrain", is_flag=True, help="Retrain the knowledge-base embedding model.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Processes for tokenising.")
 def build(kb_dir: Path, retrain: bool, workers: int) -> None:
@@ -340,6 +374,8 @@ def info(kb_dir: Path) -> None:
     with _clean_errors():
         stats = KnowledgeBase(kb_dir).stats()
     click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+
+
 
 
 def main() -> None:

@@ -1,0 +1,28 @@
+"""Confirmed (question, passage) pairs teach the knowledge-base embedding model."""
+
+from __future__ import annotations
+
+from kb import KnowledgeBase
+
+
+def test_pairs_are_stored_and_the_model_is_retrained_on_them(tmp_path, policy_documents) -> None:
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents(policy_documents)
+    first = knowledge_base.build()
+    assert first["embedding"]["supervised"] == 0
+    counts = knowledge_base.add_training_pairs(
+        [("退休金要交几年社保才能拿", "social-insurance#a1"),
+         ("辞职了每个月能领多少钱", "unemployment#a1"),
+         ("开小店要去哪里办手续", "business#a2"),
+         ("问题", "no-such#a9"),
+         ("   ", "business#a1")],
+        source="analyst-feedback",
+    )
+    assert counts == {"added": 3, "unknown_segment": 1, "invalid": 1}
+    second = knowledge_base.build()
+    assert second["embedding"]["supervised"] == 3
+    assert second["embedding"]["model_id"] != first["embedding"]["model_id"]
+    third = knowledge_base.build()  # nothing changed: the model is reused, vectors come from the cache
+    assert third["embedding"]["model_id"] == second["embedding"]["model_id"]
+    hits = knowledge_base.search("退休金要交几年社保才能拿", top_k=3).hits
+    assert hits[0].segment_id == "social-insurance#a1"
