@@ -93,6 +93,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--peer-questions", type=int, default=20)
     args = parser.parse_args()
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     report = run(args.kb, _load_questions(args.questions, args.limit), args.peer_questions)
     print(json.dumps(report, ensure_ascii=False, indent=2))
 

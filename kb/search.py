@@ -175,7 +175,9 @@ class Searcher:
         self.store = store
         self.tokenizer = tokenizer
         self.settings = settings or SearchSettings()
+        self._position = {segment_id: i for i, segment_id in enumerate(index.segment_ids)}
         self._status = np.array(index.statuses)
+        self._status_mask = {status: self._status == status for status in STATUSES}
         self._doc = np.array(index.doc_ids)
         self._jurisdiction = np.array([j or "" for j in index.jurisdictions])
         self._places = sorted({j for j in index.jurisdictions if j and j != NATIONAL})
@@ -187,7 +189,7 @@ class Searcher:
         self._prior = np.where(local, 1.0, self.settings.foreign_weight).astype(np.float32)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
-        allowed = np.isin(self._status, list(filters.statuses))
+        allowed = np.logical_or.reduce([self._status_mask[status] for status in filters.statuses])
         if filters.doc_ids:
             allowed &= np.isin(self._doc, list(filters.doc_ids))
         return allowed
@@ -245,8 +247,7 @@ class Searcher:
             fused = self._weighted(bm25_top, dense_top, bm25_all, dense_all, prior)
         else:
             fused = self._ordered(bm25_top or dense_top)
-        position = {sid: i for i, sid in enumerate(self.index.segment_ids)}
-        hits = self._hits(fused[:top_k], terms, position, bm25_all, dense_all)
+        hits = self._hits(fused[:top_k], terms, self._position, bm25_all, dense_all)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, generation, reason=reason)
 
