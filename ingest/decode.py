@@ -42,12 +42,12 @@ class DecodeError(ValueError):
     """The bytes are not plausible text in any encoding we accept."""
 
 
-def decode_bytes(data: bytes) -> str:
+def decode_bytes(data: bytes, *, max_replacement_share: float = MAX_REPLACEMENT_SHARE) -> str:
     """Decode a file's bytes to text: a BOM decides, else strict UTF-8, else strict GB18030.
 
     Raises :class:`DecodeError` naming the reason when no strict decode works or when
     the decoded text is implausible (NUL bytes, many control characters, or more than
-    0.1% replacement characters).
+    ``max_replacement_share`` (0.1%) replacement characters).
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -55,7 +55,7 @@ def decode_bytes(data: bytes) -> str:
                 text = data.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise DecodeError(f"bytes start with a {encoding} byte-order mark but do not decode: {exc}") from exc
-            _check_plausible(text, encoding)
+            _check_plausible(text, encoding, max_replacement_share)
             return text.lstrip("\ufeff")
     failures = []
     for encoding in _FALLBACKS:
@@ -64,12 +64,12 @@ def decode_bytes(data: bytes) -> str:
         except UnicodeDecodeError as exc:
             failures.append(f"{encoding}: {exc.reason} at byte {exc.start}")
             continue
-        _check_plausible(text, encoding)
+        _check_plausible(text, encoding, max_replacement_share)
         return text
     raise DecodeError("not valid in any accepted encoding (" + "; ".join(failures) + ")")
 
 
-def _check_plausible(text: str, encoding: str) -> None:
+def _check_plausible(text: str, encoding: str, max_replacement_share: float) -> None:
     """Raise when decoded text looks like binary data or carries earlier decode damage."""
     if not text:
         return
@@ -82,7 +82,7 @@ def _check_plausible(text: str, encoding: str) -> None:
     if controls > MAX_CONTROL_SHARE * len(text):
         raise DecodeError(f"decoded as {encoding} but {controls} of {len(text)} characters are control characters")
     replacements = text.count("\ufffd")
-    if replacements > MAX_REPLACEMENT_SHARE * len(text):
+    if replacements > max_replacement_share * len(text):
         raise DecodeError(
             f"decoded as {encoding} but {replacements} of {len(text)} characters are U+FFFD "
             "replacement characters (the text was already damaged by a lossy conversion)"

@@ -1,10 +1,10 @@
 """Files and records to stored documents: walk paths, read, parse, add in batches.
 
 A file that cannot be read or parsed is reported (file, reason) and skipped while the
-others go in; a JSONL line that is not a valid record is reported by line number. Each
-document is stored whole in its own transaction (see ``kb.store``), so a failure never
-leaves half a document behind. The index is not touched here: the caller builds it once
-after the whole batch.
+others go in; a JSONL or CSV record that is not valid is reported by line number. Each
+document is stored whole in its own transaction (see ``kb.store``), and a reader either
+returns a whole document or raises, so a failure never leaves half a document behind.
+The index is not touched here: the caller builds it once after the whole batch.
 """
 
 from __future__ import annotations
@@ -12,64 +12,43 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb import AddResult, Document, KnowledgeBase
+from ingest.errors import IngestError
+from ingest.faq import FaqFieldMap, read_faq
+from ingest.readers import DOCUMENT_SUFFIXES, read_document
+from ingest.records import RECORD_SUFFIXES, FieldMap, read_records
+from ingest.report import Failure, IngestReport
+from ingest.sniff import HEAD_BYTES, check_type
+from kb import Document, KnowledgeBase
 
-from ingest.decode import DecodeError, decode_bytes
-from ingest.parse import parse_document, slugify
+__all__ = [
+    "BATCH_DOCUMENTS",
+    "MANIFEST_NAME",
+    "SUPPORTED_SUFFIXES",
+    "Failure",
+    "FieldMap",
+    "IngestError",
+    "IngestReport",
+    "Progress",
+    "discover",
+    "ingest_paths",
+    "read_records",
+    "read_text_file",
+]
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
-RECORD_SUFFIXES = (".jsonl",)
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + RECORD_SUFFIXES
+SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES + RECORD_SUFFIXES
 #: A folder may describe its files in this manifest (doc ids, extra metadata).
 MANIFEST_NAME = "manifest.json"
 BATCH_DOCUMENTS = 400
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    """Which keys of a JSONL record hold the id, the title and the text."""
-
-    id_field: str = "id"
-    title_field: str = "title"
-    text_field: str = "text"
-
-
-@dataclass(frozen=True)
-class Failure:
-    source: str
-    reason: str
-
-
-@dataclass
-class IngestReport:
-    """What one ingest call did: per-document outcomes and per-file failures."""
-
-    results: list[AddResult] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    files: int = 0
-    characters: int = 0
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for r in self.results if r.outcome == outcome)
-
-    @property
-    def segments(self) -> int:
-        return sum(r.segments for r in self.results if r.outcome in ("added", "updated"))
-
-    def summary(self) -> dict[str, Any]:
-        return {"files": self.files, "characters": self.characters,
-                **{o: self.count(o) for o in ("added", "updated", "unchanged", "duplicate")},
-                "segments": self.segments, "failed": len(self.failures)}
-
-
-class IngestError(ValueError):
-    """A file or record cannot become a document; the message says why."""
+#: Called with (files done, files in total) after each file, and once with (0, total) before the first.
+Progress = Callable[[int, int], None]
+#: Kept for callers of the text-only pipeline: every document format now goes through one reader.
+read_text_file = read_document
 
 
 def _manifest_entries(folder: Path) -> dict[Path, dict[str, Any]]:
@@ -84,7 +63,11 @@ def _manifest_entries(folder: Path) -> dict[Path, dict[str, Any]]:
 
 
 def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, dict[str, Any]]], list[Failure]]:
-    """Supported files under ``paths`` (folders walked in sorted order) with manifest entries."""
+    """Supported files under ``paths`` (folders walked in sorted order) with manifest entries.
+
+    Supported are .txt/.md/.docx/.pdf/.html/.htm documents and .jsonl/.csv records;
+    whether a file's content matches its name is checked when it is read.
+    """
     found: list[tuple[Path, dict[str, Any]]] = []
     failures: list[Failure] = []
     for raw in paths:
@@ -97,79 +80,34 @@ def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, dict[str, An
                 except IngestError as error:
                     failures.append(Failure(str(manifest), str(error)))
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                if file.name == MANIFEST_NAME or file.name.startswith("."):
-                    continue
+                if file.name == MANIFEST_NAME or file.name.startswith((".", "~$")):
+                    continue  # "~$通知.docx" is Word's lock file beside an open document
                 if file.suffix.lower() in SUPPORTED_SUFFIXES:
                     found.append((file, entries.get(file.resolve(), {})))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 found.append((path, {}))
             else:
-                failures.append(Failure(str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
+                failures.append(Failure(str(path), f"unsupported file type {path.suffix or '(none)'!r}",
+                                        "unsupported_type"))
         else:
             failures.append(Failure(str(path), "no such file or folder"))
     return found, failures
 
 
-def read_text_file(path: Path, entry: dict[str, Any] | None = None) -> Document:
-    """One .txt/.md file as one document; its id is the file's slug unless a manifest names one."""
-    entry = entry or {}
-    try:
-        text = decode_bytes(path.read_bytes())
-    except DecodeError as error:
-        raise IngestError(f"cannot decode: {error}") from error
-    except OSError as error:
-        raise IngestError(f"cannot read: {error.strerror or error}") from error
-    if not text.strip():
-        raise IngestError("the file is empty")
-    doc_id = entry.get("doc_id") or slugify(path.stem)
-    if not doc_id:
-        raise IngestError("cannot make a document id from the file name")
-    return parse_document(text, doc_id=doc_id, title=entry.get("title"),
-                          metadata=dict(entry.get("metadata", {})), source=str(path))
-
-
-def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
-    """Documents from a JSONL file, one per line; a bad line yields a Failure, not an exception."""
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        yield Failure(str(path), f"cannot read: {error.strerror or error}")
-        return
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            where = f"{path}:{number}"
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(decode_bytes(raw))
-                if not isinstance(record, dict):
-                    raise IngestError("the line is not a JSON object")
-                yield _record_document(record, fields, where)
-            except (DecodeError, ValueError) as error:
-                yield Failure(where, str(error))
-            except Exception as error:  # a parser defect must not stop the other records
-                log.exception("cannot parse %s", where)
-                yield Failure(where, f"cannot parse: {type(error).__name__}: {error}")
-
-
-def _record_document(record: dict[str, Any], fields: FieldMap, where: str) -> Document:
-    text = record.get(fields.text_field)
-    if not isinstance(text, str) or not text.strip():
-        raise IngestError(f"no text in field {fields.text_field!r}")
-    doc_id = record.get(fields.id_field)
-    if doc_id is None or str(doc_id).strip() == "":
-        raise IngestError(f"no id in field {fields.id_field!r}")
-    title = record.get(fields.title_field)
-    metadata = {k: v for k, v in record.items() if k not in (fields.id_field, fields.title_field, fields.text_field)}
-    return parse_document(text, doc_id=str(doc_id).strip(), title=title if isinstance(title, str) else None,
-                          metadata=metadata, source=where)
-
-
 def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], *, fields: FieldMap | None = None,
-                 workers: int = 1, on_file: Callable[[Path], None] | None = None) -> IngestReport:
-    """Read every supported file under ``paths`` into ``kb``; failures are collected, not raised."""
+                 faq: bool | FaqFieldMap = False, workers: int = 1, on_file: Callable[[Path], None] | None = None,
+                 progress: Progress | None = None) -> IngestReport:
+    """Read every supported file under ``paths`` into ``kb``; failures are collected, not raised.
+
+    ``fields`` maps the id/title/text fields of JSONL and CSV records. With ``faq`` true
+    (or a :class:`FaqFieldMap` for other field names) record files are read as FAQ items
+    instead, one single-segment document per question (see ``ingest.faq``); document
+    files are read as usual. ``on_file`` is called with each file before it is read,
+    ``progress`` with (files done, total) for a progress bar.
+    """
     fields = fields or FieldMap()
+    faq_fields = faq if isinstance(faq, FaqFieldMap) else FaqFieldMap() if faq else None
     files, failures = discover(paths)
     report = IngestReport(failures=list(failures))
     batch: list[Document] = []
@@ -179,32 +117,47 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], *, fields: Fiel
             report.results.extend(kb.add_documents(batch, workers=workers))
             batch.clear()
 
-    for path, entry in files:
+    if progress:
+        progress(0, len(files))
+    for done, (path, entry) in enumerate(files, start=1):
         report.files += 1
         if on_file:
             on_file(path)
-        if path.suffix.lower() in RECORD_SUFFIXES:
-            for item in read_records(path, fields):
-                if isinstance(item, Failure):
-                    report.failures.append(item)
-                    continue
-                batch.append(item)
-                report.characters += len(item.text)
-                if len(batch) >= BATCH_DOCUMENTS:
-                    flush()
-        else:
-            try:
-                document = read_text_file(path, entry)
-            except IngestError as error:
-                report.failures.append(Failure(str(path), str(error)))
+        for item in _read(path, entry, fields, faq_fields):
+            if isinstance(item, Failure):
+                report.failures.append(item)
                 continue
-            except Exception as error:  # a parser defect must not stop the other files
-                log.exception("cannot parse %s", path)
-                report.failures.append(Failure(str(path), f"cannot parse: {type(error).__name__}: {error}"))
-                continue
-            batch.append(document)
-            report.characters += len(document.text)
+            batch.append(item)
+            report.characters += len(item.text)
             if len(batch) >= BATCH_DOCUMENTS:
                 flush()
+        if progress:
+            progress(done, len(files))
     flush()
     return report
+
+
+def _read(path: Path, entry: dict[str, Any], fields: FieldMap,
+          faq_fields: FaqFieldMap | None) -> Iterator[Document | Failure]:
+    """The documents of one file, or the one Failure that says why the file gives none."""
+    try:
+        if path.suffix.lower() in RECORD_SUFFIXES:
+            _check_record_file(path)
+            yield from read_faq(path, faq_fields) if faq_fields else read_records(path, fields)
+            return
+        yield read_document(path, entry)
+    except IngestError as error:
+        yield Failure(str(path), str(error), error.code)
+    except Exception as error:  # a reader defect must not stop the other files
+        log.exception("cannot parse %s", path)
+        yield Failure(str(path), f"cannot parse: {type(error).__name__}: {error}")
+
+
+def _check_record_file(path: Path) -> None:
+    """Refuse a record file whose head is another format (an .xlsx saved as .csv) before reading it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as error:
+        raise IngestError(f"cannot read: {error.strerror or error}") from error
+    check_type(path.suffix.lower(), head)

@@ -1,0 +1,141 @@
+"""Record files (JSONL, CSV) to documents: one record per line or row, fields mapped by name.
+
+Records come from other systems' exports (a law database's JSONL, a spreadsheet of
+notices saved as CSV), each with its own field names, so which field holds the id, the
+title and the text is configurable (:class:`FieldMap`). A bad record is reported by line
+number and the others go in; every other field is kept as metadata. CSV is decoded like
+text files (UTF-8 with or without BOM, UTF-16 with BOM, GB18030), because Excel in a
+Chinese locale saves CSV as GBK.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.decode import MAX_REPLACEMENT_SHARE, DecodeError, decode_bytes
+from ingest.errors import IngestError
+from ingest.parse import parse_document
+from ingest.report import Failure
+from kb import Document
+
+__all__ = ["RECORD_SUFFIXES", "FieldMap", "iter_rows", "read_records", "record_document"]
+
+log = logging.getLogger(__name__)
+
+RECORD_SUFFIXES = (".jsonl", ".csv")
+#: Delimiters a CSV export may use; the header line decides, a comma when it cannot.
+CSV_DELIMITERS = ",\t;|"
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Which keys of a JSONL record or CSV column names hold the id, the title and the text."""
+
+    id_field: str = "id"
+    title_field: str = "title"
+    text_field: str = "text"
+
+
+def iter_rows(path: Path, *, required: tuple[str, ...] = (),
+              max_replacement_share: float = MAX_REPLACEMENT_SHARE) -> Iterator[tuple[str, dict[str, Any]] | Failure]:
+    """``(where, record)`` for each JSONL line or CSV row of ``path`` ("file.csv:7"), or a Failure.
+
+    Blank lines are skipped; a line that is not a JSON object, or a file that cannot be
+    read or decoded, yields a :class:`Failure` instead of raising. A CSV file whose
+    header lacks one of the ``required`` columns yields one Failure for the whole file.
+    ``max_replacement_share`` is passed to :func:`ingest.decode.decode_bytes`.
+    """
+    if path.suffix.lower() == ".csv":
+        yield from _csv_rows(path, required, max_replacement_share)
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        yield Failure(str(path), f"cannot read: {error.strerror or error}")
+        return
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(decode_bytes(raw, max_replacement_share=max_replacement_share))
+            except (DecodeError, ValueError) as error:
+                yield Failure(where, str(error))
+                continue
+            if isinstance(record, dict):
+                yield where, record
+            else:
+                yield Failure(where, "the line is not a JSON object")
+
+
+def _csv_rows(path: Path, required: tuple[str, ...],
+              max_replacement_share: float) -> Iterator[tuple[str, dict[str, Any]] | Failure]:
+    try:
+        text = decode_bytes(path.read_bytes(), max_replacement_share=max_replacement_share)
+    except DecodeError as error:
+        yield Failure(str(path), f"cannot decode: {error}")
+        return
+    except OSError as error:
+        yield Failure(str(path), f"cannot read: {error.strerror or error}")
+        return
+    header = text.split("\n", 1)[0]
+    try:
+        dialect: Any = csv.Sniffer().sniff(header, delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    columns = [name.strip() for name in reader.fieldnames or []]
+    if missing := [name for name in required if name not in columns]:
+        yield Failure(str(path), f"no column {missing[0]!r} in the CSV header (columns: {', '.join(columns)})")
+        return
+    while True:
+        start = reader.line_num + 1  # a record may span lines; cite the line it starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Failure(f"{path}:{start}", f"not valid CSV: {error}")
+            return
+        record = {key.strip(): value for key, value in row.items()
+                  if isinstance(key, str) and key.strip() and value not in (None, "")}
+        if record:
+            yield f"{path}:{start}", record
+
+
+def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
+    """Documents from a JSONL or CSV file, one per record; a bad record yields a Failure, not an exception."""
+    for item in iter_rows(path, required=(fields.id_field, fields.text_field)):
+        if isinstance(item, Failure):
+            yield item
+            continue
+        where, record = item
+        try:
+            yield record_document(record, fields, where)
+        except IngestError as error:
+            yield Failure(where, str(error), error.code)
+        except Exception as error:  # a parser defect must not stop the other records
+            log.exception("cannot parse %s", where)
+            yield Failure(where, f"cannot parse: {type(error).__name__}: {error}")
+
+
+def record_document(record: dict[str, Any], fields: FieldMap, where: str) -> Document:
+    """One record as a document: text, id and title from the mapped fields, the rest as metadata."""
+    text = record.get(fields.text_field)
+    if not isinstance(text, str) or not text.strip():
+        raise IngestError(f"no text in field {fields.text_field!r}")
+    doc_id = record.get(fields.id_field)
+    if doc_id is None or str(doc_id).strip() == "":
+        raise IngestError(f"no id in field {fields.id_field!r}")
+    title = record.get(fields.title_field)
+    metadata = {k: v for k, v in record.items() if k not in (fields.id_field, fields.title_field, fields.text_field)}
+    return parse_document(text, doc_id=str(doc_id).strip(), title=title if isinstance(title, str) else None,
+                          metadata=metadata, source=where)
