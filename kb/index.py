@@ -31,7 +31,7 @@ from kb.tokenize import PolicyTokenizer, TokenizerSettings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 INDEX_DIR = "index"
 MODELS_DIR = "models"
 POINTER = "CURRENT"
@@ -79,6 +79,9 @@ class LoadedIndex:
     doc_ids: list[str]
     statuses: list[str]
     jurisdictions: list[str | None]
+    effective: list[int]
+    expires: list[int]
+    superseded_from: list[int]
     vectors: np.ndarray | None
     model: EmbeddingModel | None
 
@@ -216,7 +219,9 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     files = bm25.save(scratch)
     (scratch / SEGMENTS_FILE).write_text(
         json.dumps({"segment_ids": [r.segment_id for r in rows], "doc_ids": [r.doc_id for r in rows],
-                    "statuses": [r.status for r in rows], "jurisdictions": [r.jurisdiction for r in rows]},
+                    "statuses": [r.status for r in rows], "jurisdictions": [r.jurisdiction for r in rows],
+                    "effective": [r.effective for r in rows], "expires": [r.expires for r in rows],
+                    "superseded_from": [r.superseded_from for r in rows]},
                    ensure_ascii=False),
         encoding="utf-8",
     )
@@ -297,4 +302,5 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
     if bm25.document_count != len(segments["segment_ids"]):
         raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
     return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
-                       segments["statuses"], segments["jurisdictions"], vectors, model)
+                       segments["statuses"], segments["jurisdictions"], segments["effective"], segments["expires"],
+                       segments["superseded_from"], vectors, model)

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from kb.search import MAX_TOP_K, SearchFilters, Searcher, SearchResult, SearchSe
 from kb.store import DB_FILENAME, Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import Document
+from kb.versions import VersionFacts, resolve
 
 #: Below this many segments a batch is tokenised in-process (a pool costs more to start).
 PARALLEL_THRESHOLD = 4000
@@ -204,9 +206,21 @@ class KnowledgeBase:
     def build(self, *, retrain: bool = False, workers: int = 1, progress: Progress | None = None) -> dict[str, Any]:
         """Build a new index generation from the store and switch searching to it."""
         self._refresh_terms(workers=workers, progress=progress)
+        self.resolve_versions()
         manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
         self._searcher = None
         return manifest
+
+    def resolve_versions(self, *, today: date | None = None) -> int:
+        """Work out versions, supersession and expiry from the documents' own dates.
+
+        Returns how many documents changed state; the index picks the change up at the
+        next build (which calls this first).
+        """
+        facts = [VersionFacts(doc_id, title, number, day, metadata, declared)
+                 for doc_id, title, number, day, metadata, declared in self.store.version_sources()]
+        resolved = resolve(facts, today=today)
+        return self.store.set_validity([{"doc_id": doc_id, **v.__dict__} for doc_id, v in resolved.items()])
 
     def is_stale(self) -> bool:
         """True when documents changed since the current index was built (or none exists)."""

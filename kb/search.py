@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import re
+from datetime import date
+
 import numpy as np
 
 from kb.cite import match_spans, snippet
@@ -28,6 +31,8 @@ MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 MODES = ("hybrid", "bm25", "dense")
+#: An ISO day, e.g. "2020-03-01".
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FUSIONS = ("weighted", "rrf")
 #: (BM25, dense) weights of weighted fusion, by how the embedding model was trained.
 SUPERVISED_WEIGHTS = (0.2, 0.8)
@@ -38,14 +43,19 @@ UNSUPERVISED_WEIGHTS = (0.5, 0.5)
 class SearchFilters:
     """Which segments may be returned: by document and by validity status.
 
-    By default only documents in force are searched; ``statuses`` widens that (e.g.
-    ``("in_force", "expired")``) to show history.
+    By default only documents in force today are searched: in force means taken effect,
+    not expired and not replaced by a later version on that day. ``as_of`` asks the same
+    of another day (history); ``statuses`` widens the search to expired or superseded
+    documents whatever the day.
     """
 
     doc_ids: tuple[str, ...] = ()
     statuses: tuple[str, ...] = (IN_FORCE,)
+    as_of: str | None = None
 
     def __post_init__(self) -> None:
+        if self.as_of is not None and not _ISO_DAY.match(self.as_of):
+            raise InvalidFilter(f"as_of must be a date like 2020-03-01, not {self.as_of!r}")
         unknown = [s for s in self.statuses if s not in STATUSES]
         if unknown:
             raise InvalidFilter(f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
@@ -54,13 +64,13 @@ class SearchFilters:
 
     @classmethod
     def from_options(cls, *, doc_ids: Any = None, statuses: Any = None, include_expired: bool = False,
-                     include_superseded: bool = False) -> SearchFilters:
+                     include_superseded: bool = False, as_of: str | None = None) -> SearchFilters:
         wanted = list(statuses) if statuses else [IN_FORCE]
         if include_expired and EXPIRED not in wanted:
             wanted.append(EXPIRED)
         if include_superseded and SUPERSEDED not in wanted:
             wanted.append(SUPERSEDED)
-        return cls(doc_ids=tuple(doc_ids or ()), statuses=tuple(wanted))
+        return cls(doc_ids=tuple(doc_ids or ()), statuses=tuple(wanted), as_of=as_of)
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class Hit:
     issuer: str | None
     date: str | None
     status: str
+    superseded_by: str | None
     section_path: list[str]
     locator: str
     departments: list[str]
@@ -179,6 +190,9 @@ class Searcher:
         self._status = np.array(index.statuses)
         self._status_mask = {status: self._status == status for status in STATUSES}
         self._doc = np.array(index.doc_ids)
+        self._effective = np.asarray(index.effective, dtype=np.int64)
+        self._expires = np.asarray(index.expires, dtype=np.int64)
+        self._superseded_from = np.asarray(index.superseded_from, dtype=np.int64)
         self._jurisdiction = np.array([j or "" for j in index.jurisdictions])
         self._places = sorted({j for j in index.jurisdictions if j and j != NATIONAL})
         supervised = bool((index.manifest.get("embedding") or {}).get("supervised"))
@@ -189,7 +203,11 @@ class Searcher:
         self._prior = np.where(local, 1.0, self.settings.foreign_weight).astype(np.float32)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
-        allowed = np.logical_or.reduce([self._status_mask[status] for status in filters.statuses])
+        day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
+        in_force = (self._effective <= day) & (day < self._expires) & (day < self._superseded_from)
+        others = [self._status_mask[status] for status in filters.statuses if status != IN_FORCE]
+        allowed = np.logical_or.reduce([in_force, *others]) if IN_FORCE in filters.statuses else \
+            np.logical_or.reduce(others)
         if filters.doc_ids:
             allowed &= np.isin(self._doc, list(filters.doc_ids))
         return allowed
@@ -293,6 +311,7 @@ class Searcher:
                 issuer=document["issuer"],
                 date=document["date"],
                 status=document["status"],
+                superseded_by=document["superseded_by"],
                 section_path=segment["section_path"],
                 locator=segment["locator"],
                 departments=segment["departments"],

@@ -25,6 +25,9 @@ from kb.errors import DocumentNotFound, SegmentNotFound
 from kb.types import Document
 
 DB_FILENAME = "kb.sqlite"
+#: Document columns derived at build time (jurisdiction at add time), added to older stores.
+VALIDITY_COLUMNS: dict[str, type] = {"jurisdiction": str, "declared_status": str, "superseded_by": str, "effective": int, "expires": int,
+                                     "superseded_from": int}
 SCHEMA_VERSION = 1
 
 
@@ -36,6 +39,9 @@ class IndexRow:
     doc_id: str
     status: str
     jurisdiction: str | None
+    effective: int
+    expires: int
+    superseded_from: int
     terms: str
     content_hash: str
     embed_text: str
@@ -109,11 +115,10 @@ class Store:
                 if_not_exists=True,
             )
             self.added_columns = [
-                name for name, kind in {"jurisdiction": str}.items()
-                if name not in self.db["documents"].columns_dict
+                name for name in VALIDITY_COLUMNS if name not in self.db["documents"].columns_dict
             ]
             for name in self.added_columns:  # knowledge bases made before the column existed
-                self.db["documents"].add_column(name, str)
+                self.db["documents"].add_column(name, VALIDITY_COLUMNS[name])
             self.db["training_pairs"].create(
                 {"question": str, "segment_id": str, "source": str, "added_at": float},
                 pk=("question", "segment_id"),
@@ -187,6 +192,7 @@ class Store:
                     "issuer": document.issuer,
                     "date": document.date,
                     "status": document.status,
+                    "declared_status": document.status,
                     "jurisdiction": jurisdiction,
                     "source": document.source,
                     "content_hash": content_hash,
@@ -206,6 +212,30 @@ class Store:
             db.conn.executemany("UPDATE documents SET jurisdiction = ? WHERE doc_id = ?",
                                 [(value, doc_id) for doc_id, value in values])
             self._bump_version()
+
+    def version_sources(self) -> list[tuple[str, str, str | None, str | None, dict[str, Any], str]]:
+        rows = self.db.execute("SELECT doc_id, title, doc_number, date, metadata, coalesce(declared_status, status) "
+                               "FROM documents ORDER BY doc_id")
+        return [(d, t, n, dt, json.loads(m or "{}"), st) for d, t, n, dt, m, st in rows]
+
+    def set_validity(self, values: Sequence[dict[str, Any]]) -> int:
+        """Store resolved validity (doc_id, status, superseded_by, effective, expires, superseded_from);
+        returns how many documents changed. The data version moves only if one did."""
+        changed = 0
+        with self.write() as db:
+            for value in values:
+                cursor = db.execute(
+                    "UPDATE documents SET status = :status, superseded_by = :superseded_by, "
+                    "effective = :effective, expires = :expires, superseded_from = :superseded_from "
+                    "WHERE doc_id = :doc_id AND (status IS NOT :status OR superseded_by IS NOT :superseded_by "
+                    "OR effective IS NOT :effective OR expires IS NOT :expires "
+                    "OR superseded_from IS NOT :superseded_from)",
+                    value,
+                )
+                changed += cursor.rowcount
+            if changed:
+                self._bump_version()
+        return changed
 
     def jurisdiction_sources(self) -> list[tuple[str, dict[str, Any], str | None]]:
         rows = self.db.execute("SELECT doc_id, metadata, issuer FROM documents")
@@ -234,8 +264,8 @@ class Store:
 
     def list_documents(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT doc_id, title, doc_number, issuer, date, status, jurisdiction, source, segment_count "
-            "FROM documents ORDER BY doc_id LIMIT ? OFFSET ?",
+            "SELECT doc_id, title, doc_number, issuer, date, status, superseded_by, jurisdiction, source, "
+            "segment_count FROM documents ORDER BY doc_id LIMIT ? OFFSET ?",
             [limit, offset],
         )
         columns = [c[0] for c in rows.description]
@@ -255,7 +285,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT doc_id, title, doc_number, issuer, date, status, jurisdiction, source, metadata "
+            "SELECT doc_id, title, doc_number, issuer, date, status, superseded_by, jurisdiction, source, metadata "
             f"FROM documents WHERE doc_id IN ({marks})",
             ids,
         )
@@ -310,14 +340,17 @@ class Store:
     def index_rows(self) -> list[IndexRow]:
         """Every segment with what indexing needs, ordered by segment id for determinism."""
         cursor = self.db.execute(
-            "SELECT s.segment_id, s.doc_id, d.status, d.jurisdiction, s.terms, s.content_hash, "
-            "d.title, s.section_path, s.text "
+            "SELECT s.segment_id, s.doc_id, d.status, d.jurisdiction, "
+            "coalesce(d.effective, 0), coalesce(d.expires, 99991231), coalesce(d.superseded_from, 99991231), "
+            "s.terms, s.content_hash, d.title, s.section_path, s.text "
             "FROM segments s JOIN documents d ON d.doc_id = s.doc_id ORDER BY s.segment_id"
         )
         rows = []
-        for segment_id, doc_id, status, jurisdiction, terms, content_hash, title, path, text in cursor:
+        for (segment_id, doc_id, status, jurisdiction, effective, expires, superseded_from, terms, content_hash,
+             title, path, text) in cursor:
             heading = " ".join([title or "", *json.loads(path)])
-            rows.append(IndexRow(segment_id, doc_id, status, jurisdiction, terms, content_hash, f"{heading} {text}"))
+            rows.append(IndexRow(segment_id, doc_id, status, jurisdiction, effective, expires, superseded_from,
+                                 terms, content_hash, f"{heading} {text}"))
         return rows
 
     # -- training pairs ------------------------------------------------------------

@@ -45,6 +45,8 @@ class AskFilters(BaseModel):
                                    description="Allowed statuses; empty means in_force only.")
     include_expired: StrictBool = Field(False, description="Also search expired documents.")
     include_superseded: StrictBool = Field(False, description="Also search superseded documents.")
+    as_of: StrictStr | None = Field(None, description="Search what was in force on this day (YYYY-MM-DD) "
+                                    "instead of today.")
 
     @field_validator("doc_ids")
     @classmethod
@@ -59,7 +61,7 @@ class AskFilters(BaseModel):
         """The engine's filter (raises ``kb.InvalidFilter`` on a combination it refuses)."""
         return SearchFilters.from_options(doc_ids=self.doc_ids, statuses=self.statuses,
                                           include_expired=self.include_expired,
-                                          include_superseded=self.include_superseded)
+                                          include_superseded=self.include_superseded, as_of=self.as_of)
 
 
 class AskRequest(BaseModel):
@@ -95,6 +97,7 @@ class HitModel(BaseModel):
     issuer: str | None
     date: str | None
     status: str
+    superseded_by: str | None = Field(description="The document that replaced this one, if it is superseded.")
     section_path: list[str]
     locator: str
     departments: list[str]
@@ -126,6 +129,8 @@ class DocumentSummary(BaseModel):
     issuer: str | None
     date: str | None
     status: str
+    superseded_by: str | None = None
+    jurisdiction: str | None = None
     source: str | None
     segment_count: int
 
