@@ -15,9 +15,10 @@ from typing import Any
 from ingest.clean import clean_text
 from ingest.gongwen import extract_metadata, parse_date
 from ingest.structure import segment_text
+from ingest.validity import read_validity
 from kb import EXPIRED, IN_FORCE, STATUSES, Document
 
-__all__ = ["parse_document", "slugify"]
+__all__ = ["parse_document", "slugify", "textless_document"]
 
 #: Record fields that may carry the document's date, in order of preference.
 DATE_FIELDS = ("publish", "valid_from", "version_date", "date")
@@ -56,6 +57,10 @@ def parse_document(
         "cc": gongwen.cc,
         "printed_date": gongwen.printed_date,
     }
+    issued = gongwen.signed_date or gongwen.printed_date or _record_date(record)
+    validity = read_validity(cleaned, issued=issued)
+    extracted.update({"effective_date": validity.effective_date, "expiry_date": validity.expiry_date,
+                      "repeals": list(validity.repeals) or None})
     merged = dict(record)
     merged.update({key: value for key, value in extracted.items() if value is not None and key not in record})
     return Document(
@@ -65,11 +70,25 @@ def parse_document(
         segments=segment_text(cleaned),
         doc_number=gongwen.doc_number or _text_field(record, "doc_number"),
         issuer=gongwen.issuer or _text_field(record, "issuer"),
-        date=gongwen.signed_date or gongwen.printed_date or _record_date(record),
+        date=issued,
         status=_status(record),
         source=source,
         metadata=merged,
     )
+
+
+def textless_document(*, doc_id: str, title: str, metadata: dict[str, Any] | None = None,
+                      source: str | None = None) -> Document:
+    """A record that names a document but carries none of its text (the law corpus has a few).
+
+    It is stored so that it is listed and known (title, dates, validity) but has no
+    passages: nothing can be cited from text that is not there.
+    """
+    record = {key: value for key, value in (metadata or {}).items() if key != "text"}
+    return Document(doc_id=doc_id, title=title.strip(), text="", segments=(),
+                    doc_number=_text_field(record, "doc_number"), issuer=_text_field(record, "issuer"),
+                    date=_record_date(record), status=_status(record), source=source,
+                    metadata={**record, "text_missing": True})
 
 
 def fallback_title(text: str) -> str | None:

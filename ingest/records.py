@@ -21,7 +21,7 @@ from typing import Any
 
 from ingest.decode import MAX_REPLACEMENT_SHARE, DecodeError, decode_bytes
 from ingest.errors import IngestError
-from ingest.parse import parse_document
+from ingest.parse import parse_document, textless_document
 from ingest.report import Failure
 from kb import Document
 
@@ -130,12 +130,14 @@ def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
 def record_document(record: dict[str, Any], fields: FieldMap, where: str) -> Document:
     """One record as a document: text, id and title from the mapped fields, the rest as metadata."""
     text = record.get(fields.text_field)
-    if not isinstance(text, str) or not text.strip():
-        raise IngestError(f"no text in field {fields.text_field!r}")
     doc_id = record.get(fields.id_field)
     if doc_id is None or str(doc_id).strip() == "":
         raise IngestError(f"no id in field {fields.id_field!r}")
     title = record.get(fields.title_field)
     metadata = {k: v for k, v in record.items() if k not in (fields.id_field, fields.title_field, fields.text_field)}
+    if not isinstance(text, str) or not text.strip():
+        if isinstance(title, str) and title.strip():
+            return textless_document(doc_id=str(doc_id).strip(), title=title, metadata=metadata, source=where)
+        raise IngestError(f"no text in field {fields.text_field!r} and no title in {fields.title_field!r}")
     return parse_document(text, doc_id=str(doc_id).strip(), title=title if isinstance(title, str) else None,
                           metadata=metadata, source=where)

@@ -165,7 +165,8 @@ class KnowledgeBase:
         todo: list[tuple[Document, str]] = []
         seen: dict[str, str] = {}
         for document in documents:
-            digest = content_hash(document.text)
+            # a record without text is identified by its id and title, not by its (empty) text
+            digest = content_hash(document.text if document.text.strip() else f"{document.doc_id}\n{document.title}")
             existing = self.store.doc_id_for_hash(digest) or seen.get(digest)
             if existing == document.doc_id:
                 results.append(AddResult(document.doc_id, "unchanged", len(document.segments)))

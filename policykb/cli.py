@@ -85,15 +85,22 @@ def cli(verbose: bool) -> None:
 @click.option("--retrain", is_flag=True, help="Retrain the knowledge-base embedding model while building.")
 @click.option("--place", default=None, help="The place the knowledge base serves, smallest first, comma-separated "
               "(e.g. 常熟市,苏州市,江苏省); default: a folder manifest's \"place\", else the whole country.")
+@click.option("--faq", is_flag=True, help="Read JSONL/CSV records as FAQ items (question, similar questions, "
+              "answer, dept, validity) instead of documents.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: str, text_field: str,
-           model: str | None, workers: int, no_build: bool, retrain: bool, place: str | None, as_json: bool) -> None:
-    """Add documents (.txt/.md files, folders of them, JSONL records) and rebuild the index.
+           model: str | None, workers: int, no_build: bool, retrain: bool, place: str | None, faq: bool,
+           as_json: bool) -> None:
+    """Add documents and rebuild the index.
+
+    Reads .txt/.md (UTF-8, UTF-16 with BOM, GB18030), .docx, .pdf with a text layer, .html,
+    folders of them, and JSONL/CSV records; each file's type is checked by its content.
 
     \b
     Examples:
       policykb ingest corpus/ --kb var/kb
       policykb ingest ../shared/corpus/covid-policy/docs.jsonl --id-field docid --kb var/kb
+      policykb ingest ../shared/corpus/taipei-faq/faq.jsonl --faq --kb var/kb
     """
     from ingest import FieldMap, ingest_paths
 
@@ -111,7 +118,9 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
             knowledge_base.configure_search(place=chain)
         started = time.time()
         report = ingest_paths(knowledge_base, list(paths), fields=FieldMap(id_field, title_field, text_field),
-                              workers=workers, on_file=lambda p: _progress(f"reading {p}"))
+                              faq=faq, workers=workers,
+                              progress=lambda done, total: _progress(f"files {done}/{total}") if done else None,
+                              on_file=lambda p: _progress(f"reading {p}"))
         stored = time.time() - started
         manifest = None
         if not no_build and (knowledge_base.is_stale() or retrain):
@@ -234,9 +243,10 @@ def build(kb_dir: Path, retrain: bool, workers: int) -> None:
                f"{manifest['counts']['documents']} documents in {manifest['build_seconds']} s")
 
 
-def _filters(doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool) -> SearchFilters:
+def _filters(doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool,
+             as_of: str | None) -> SearchFilters:
     return SearchFilters.from_options(doc_ids=doc_ids, include_expired=include_expired,
-                                      include_superseded=include_superseded)
+                                      include_superseded=include_superseded, as_of=as_of)
 
 
 def _print_result(result: SearchResult) -> None:
@@ -246,7 +256,8 @@ def _print_result(result: SearchResult) -> None:
     for hit in result.hits:
         path = " > ".join(hit.section_path) or "(正文)"
         number = f" {hit.doc_number}" if hit.doc_number else ""
-        click.secho(f"{hit.rank}. {hit.title}{number}  [{hit.status}]  score {hit.score:.4f}", bold=True)
+        replaced = f" -> {hit.superseded_by}" if hit.superseded_by else ""
+        click.secho(f"{hit.rank}. {hit.title}{number}  [{hit.status}{replaced}]  score {hit.score:.4f}", bold=True)
         click.echo(f"   {path}  ({hit.segment_id}, chars {hit.start}-{hit.end})")
         if hit.departments:
             click.echo(f"   责任部门: {'、'.join(hit.departments)}")
@@ -264,9 +275,11 @@ def _print_result(result: SearchResult) -> None:
 @click.option("--doc-id", "doc_ids", multiple=True, help="Search only this document (repeatable).")
 @click.option("--include-expired", is_flag=True, help="Also return expired documents.")
 @click.option("--include-superseded", is_flag=True, help="Also return superseded versions.")
+@click.option("--as-of", default=None, metavar="YYYY-MM-DD", help="Answer from what was in force on that day.")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
 def ask(question: str | None, kb_dir: Path, top_k: int, as_json: bool, questions: Path | None,
-        doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool, mode: str) -> None:
+        doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool, as_of: str | None,
+        mode: str) -> None:
     """Answer a question with ranked, cited passages.
 
     \b
@@ -278,7 +291,7 @@ def ask(question: str | None, kb_dir: Path, top_k: int, as_json: bool, questions
         raise click.UsageError("give either a QUESTION or --questions FILE")
     with _clean_errors():
         knowledge_base = KnowledgeBase(kb_dir)
-        filters = _filters(doc_ids, include_expired, include_superseded)
+        filters = _filters(doc_ids, include_expired, include_superseded, as_of)
         if questions is None:
             assert question is not None
             result = knowledge_base.search(question, top_k=top_k, filters=filters, mode=mode)
@@ -374,6 +387,7 @@ def info(kb_dir: Path) -> None:
     with _clean_errors():
         stats = KnowledgeBase(kb_dir).stats()
     click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+
 
 
 

@@ -58,6 +58,8 @@ def test_jsonl_records_with_other_field_names_and_bad_lines(tmp_path: Path, know
         json.dumps({"docid": "n2", "body": "第一条 为了规范住房公积金管理，制定本条例。\n\n第二条 本条例适用于住房公积金的缴存、提取。",
                     "name": "住房公积金管理条例", "expired": True}, ensure_ascii=False),
         json.dumps({"docid": "n3"}),
+        json.dumps({"docid": "n4", "name": "汕头经济特区突发公共卫生事件应急条例", "body": "", "expired": False},
+                   ensure_ascii=False),
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -68,6 +70,10 @@ def test_jsonl_records_with_other_field_names_and_bad_lines(tmp_path: Path, know
     assert n1["metadata"]["level"] == "市级"
     assert n2["title"] == "住房公积金管理条例" and n2["status"] == "expired"
     assert [s["locator"] for s in knowledge_base.segments_of("n2")] == ["第一条", "第二条"]
+    # a record that names a document without its text is kept (listed, dated), with no passages
+    n4 = knowledge_base.document("n4")
+    assert n4["title"] == "汕头经济特区突发公共卫生事件应急条例" and n4["metadata"]["text_missing"] is True
+    assert knowledge_base.segments_of("n4") == []
 
 
 def test_reingesting_the_seed_does_not_duplicate_it(tmp_path: Path, knowledge_base: KnowledgeBase) -> None:

@@ -37,8 +37,10 @@ def test_csv_records_in_every_encoding_excel_writes(encoding: str, delimiter: st
     path = tmp_path / "notices.csv"
     path.write_bytes(_csv(ROWS, delimiter).encode(encoding))
     report = ingest_paths(knowledge_base, [path], fields=FIELDS)
-    assert {Path(f.source).name: f.reason for f in report.failures} == {
-        "notices.csv:8": "no id in field '编号'", "notices.csv:9": "no text in field '正文'"}
+    assert {Path(f.source).name: f.reason for f in report.failures} == {"notices.csv:8": "no id in field '编号'"}
+    # a row with a title but no text names a document without its text: kept, with no passages
+    assert knowledge_base.document("n4")["metadata"]["text_missing"] is True
+    assert knowledge_base.segments_of("n4") == []
     n1, n2 = knowledge_base.document("n1"), knowledge_base.document("n2")
     assert n1["title"] == "关于做好失业保险稳岗返还工作的通知" and n1["metadata"] == {"层级": "市级"}
     assert n2["title"] == "第一条 为了规范住房公积金管理，制定本条例" and n2["source"].endswith("notices.csv:5")
