@@ -40,6 +40,7 @@ class BM25Index:
     """Term-major (CSC) matrix of per-document BM25 term weights."""
 
     def __init__(self, matrix: sparse.csc_matrix, vocabulary: list[str], parameters: BM25Parameters) -> None:
+        matrix.sort_indices()  # per-column row lists sorted: abstention looks rows up by bisection
         self.matrix = matrix
         self.vocabulary = vocabulary
         self.term_ids = {term: i for i, term in enumerate(vocabulary)}

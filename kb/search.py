@@ -16,6 +16,7 @@ from datetime import date
 
 import numpy as np
 
+from kb.abstain import DEFAULT_MIN_SPECIFICITY, DomainSpecificity
 from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
@@ -162,6 +163,7 @@ class SearchSettings:
     rrf_k: int = DEFAULT_RRF_K
     candidates: int = DEFAULT_CANDIDATES
     foreign_weight: float = 0.5
+    min_specificity: float = DEFAULT_MIN_SPECIFICITY
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -201,6 +203,7 @@ class Searcher:
                          auto[1] if self.settings.dense_weight is None else self.settings.dense_weight)
         local = np.array([is_local_to(j, self.settings.place) for j in index.jurisdictions], dtype=bool)
         self._prior = np.where(local, 1.0, self.settings.foreign_weight).astype(np.float32)
+        self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
@@ -221,11 +224,13 @@ class Searcher:
 
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
-               fusion: str | None = None, max_top_k: int = MAX_TOP_K) -> SearchResult:
+               fusion: str | None = None, max_top_k: int = MAX_TOP_K, abstain: bool = True) -> SearchResult:
         """Rank passages for ``question``.
 
         ``max_top_k`` bounds ``top_k``: the public CLI and HTTP contract keeps the default
         (50); evaluation raises it to judge recall deeper in the list (e.g. Recall@100).
+        With ``abstain`` (the default) a question none of whose words is characteristic of
+        the knowledge base gets no hits and the reason "no_answer" (see ``kb.abstain``).
         """
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= max_top_k:
             raise InvalidQuestion(f"top_k must be an integer from 1 to {max_top_k}", "top_k_invalid")
@@ -241,6 +246,8 @@ class Searcher:
         terms = self.tokenizer.tokenize_query(text)
         if not terms:
             return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms")
+        if abstain and self._specificity.question(terms) < settings.min_specificity:
+            return SearchResult(text, [], terms, mode, generation, reason="no_answer")
         if mode != "bm25" and self.index.model is None:
             mode = "bm25"
         allowed = self._mask(filters)

@@ -82,6 +82,11 @@ class PolicyTokenizer:
             self._jieba = tokenizer
         return self._jieba
 
+    def background_probability(self, term: str) -> float:
+        """The term's probability in general Chinese, from jieba's dictionary counts (add-one)."""
+        tokenizer = self._tokenizer()
+        return (tokenizer.FREQ.get(term, 0) + 1) / tokenizer.total
+
     def tokenize(self, text: str) -> list[str]:
         """Terms of a document text, in order, duplicates kept (BM25 needs term counts)."""
         normalized = normalize_for_matching(text)

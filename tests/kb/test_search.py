@@ -91,3 +91,14 @@ def test_traditional_characters_find_the_simplified_passages(built_kb: Knowledge
     overlap = len(set(simplified) & {h.segment_id for h in traditional.hits}) / len(simplified)
     assert overlap >= 0.8
     assert "<mark>住房公积金</mark>" in traditional.hits[0].snippet  # highlighted in the text as written
+
+
+@pytest.mark.parametrize("question", ["今天天气怎么样", "红烧肉怎么做", "周杰伦出新歌了吗"])
+def test_off_topic_questions_get_an_explicit_no_answer(built_kb: KnowledgeBase, question: str) -> None:
+    result = built_kb.search(question)
+    assert result.hits == [] and result.reason == "no_answer"
+
+
+def test_policy_questions_are_not_abstained_and_abstention_can_be_bypassed(built_kb: KnowledgeBase) -> None:
+    assert built_kb.search("失业保险金怎么领").reason is None
+    assert built_kb.searcher.search("今天天气怎么样 社保", abstain=False).reason in (None, "no_match")
