@@ -172,6 +172,8 @@ class KnowledgeBase:
                 results.append(AddResult(document.doc_id, "unchanged", len(document.segments)))
             elif existing is not None:
                 results.append(AddResult(document.doc_id, "duplicate", 0, same_as=existing))
+                if not self.store.db.execute("SELECT 1 FROM documents WHERE doc_id = ?", [document.doc_id]).fetchone():
+                    self.store.add_alias(document.doc_id, existing)
             else:
                 seen[digest] = document.doc_id
                 todo.append((document, digest))
@@ -254,7 +256,12 @@ class KnowledgeBase:
         return self.store.list_documents(limit=limit, offset=offset)
 
     def document(self, doc_id: str) -> dict[str, Any]:
+        """A document by its id, or by the id of a duplicate of it that was not stored."""
         return self.store.document(doc_id)
+
+    def canonical_id(self, doc_id: str) -> str:
+        """The stored document's id for ``doc_id`` (itself unless it named a duplicate)."""
+        return self.store.canonical_id(doc_id)
 
     def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
         self.store.document(doc_id)  # raises DocumentNotFound

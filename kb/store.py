@@ -119,6 +119,7 @@ class Store:
             ]
             for name in self.added_columns:  # knowledge bases made before the column existed
                 self.db["documents"].add_column(name, VALIDITY_COLUMNS[name])
+            self.db["aliases"].create({"alias": str, "doc_id": str}, pk="alias", if_not_exists=True)
             self.db["training_pairs"].create(
                 {"question": str, "segment_id": str, "source": str, "added_at": float},
                 pk=("question", "segment_id"),
@@ -271,7 +272,17 @@ class Store:
         columns = [c[0] for c in rows.description]
         return [dict(zip(columns, row)) for row in rows.fetchall()]
 
+    def add_alias(self, alias: str, doc_id: str) -> None:
+        """Remember that ``alias`` named the same text as ``doc_id`` (a duplicate not stored)."""
+        with self.write() as db:
+            db["aliases"].upsert({"alias": alias, "doc_id": doc_id}, pk="alias")
+
+    def canonical_id(self, doc_id: str) -> str:
+        row = self.db.execute("SELECT doc_id FROM aliases WHERE alias = ?", [doc_id]).fetchone()
+        return row[0] if row else doc_id
+
     def document(self, doc_id: str) -> dict[str, Any]:
+        doc_id = self.canonical_id(doc_id)
         try:
             row = self.db["documents"].get(doc_id)
         except sqlite_utils.db.NotFoundError:
@@ -320,7 +331,7 @@ class Store:
         return {row["segment_id"]: self._segment_record(row) for row in rows}
 
     def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
-        rows = self.db.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY ordinal", [doc_id])
+        rows = self.db.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY ordinal", [self.canonical_id(doc_id)])
         return [self._segment_record(row) for row in rows]
 
     def segment_index_texts(self) -> list[tuple[str, str]]:

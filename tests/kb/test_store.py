@@ -34,6 +34,9 @@ def test_re_adding_is_idempotent_and_copies_are_duplicates(tmp_path, policy_docu
     [result] = knowledge_base.add_documents([copy])
     assert result.outcome == "duplicate" and result.same_as == policy_documents[0].doc_id
     assert knowledge_base.store.counts() == counts
+    # the duplicate's id still finds the document it duplicates
+    assert knowledge_base.canonical_id("copy-under-another-name") == policy_documents[0].doc_id
+    assert knowledge_base.document("copy-under-another-name")["doc_id"] == policy_documents[0].doc_id
 
 
 def test_a_changed_document_replaces_its_segments(tmp_path) -> None:
