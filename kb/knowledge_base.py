@@ -220,8 +220,8 @@ class KnowledgeBase:
         Returns how many documents changed state; the index picks the change up at the
         next build (which calls this first).
         """
-        facts = [VersionFacts(doc_id, title, number, day, metadata, declared)
-                 for doc_id, title, number, day, metadata, declared in self.store.version_sources()]
+        facts = [VersionFacts(doc_id, title, number, day, metadata, declared, jurisdiction)
+                 for doc_id, title, number, day, metadata, declared, jurisdiction in self.store.version_sources()]
         resolved = resolve(facts, today=today)
         return self.store.set_validity([{"doc_id": doc_id, **v.__dict__} for doc_id, v in resolved.items()])
 

@@ -214,10 +214,10 @@ class Store:
                                 [(value, doc_id) for doc_id, value in values])
             self._bump_version()
 
-    def version_sources(self) -> list[tuple[str, str, str | None, str | None, dict[str, Any], str]]:
-        rows = self.db.execute("SELECT doc_id, title, doc_number, date, metadata, coalesce(declared_status, status) "
-                               "FROM documents ORDER BY doc_id")
-        return [(d, t, n, dt, json.loads(m or "{}"), st) for d, t, n, dt, m, st in rows]
+    def version_sources(self) -> list[tuple[str, str, str | None, str | None, dict[str, Any], str, str | None]]:
+        rows = self.db.execute("SELECT doc_id, title, doc_number, date, metadata, coalesce(declared_status, status), "
+                               "jurisdiction FROM documents ORDER BY doc_id")
+        return [(d, t, n, dt, json.loads(m or "{}"), st, j) for d, t, n, dt, m, st, j in rows]
 
     def set_validity(self, values: Sequence[dict[str, Any]]) -> int:
         """Store resolved validity (doc_id, status, superseded_by, effective, expires, superseded_from);

@@ -38,6 +38,7 @@ class VersionFacts:
     date: str | None
     metadata: Mapping[str, Any]
     declared_status: str = IN_FORCE
+    jurisdiction: str | None = None
 
     @property
     def part(self) -> str:
@@ -95,9 +96,17 @@ def date_number(value: str | None, default: int) -> int:
 
 
 def version_key(facts: VersionFacts) -> str:
+    """Documents with the same key are versions of one another.
+
+    A title alone is too weak a link between documents of unknown origin (scraped
+    notices share headlines across cities), so titles group only within one known
+    jurisdiction; a document with neither 文号 nor jurisdiction is its own group.
+    """
     if facts.doc_number:
         return f"no:{unicodedata.normalize('NFKC', facts.doc_number)}"
-    return f"title:{normalise_title(facts.title)}|{facts.part}"
+    if facts.jurisdiction:
+        return f"title:{normalise_title(facts.title)}|{facts.part}|{facts.jurisdiction}"
+    return f"doc:{facts.doc_id}"
 
 
 def resolve(documents: Sequence[VersionFacts], *, today: date | None = None) -> dict[str, Validity]:
@@ -108,9 +117,13 @@ def resolve(documents: Sequence[VersionFacts], *, today: date | None = None) -> 
         groups.setdefault(version_key(facts), []).append(facts)
     successor: dict[str, VersionFacts] = {}
     for members in groups.values():
-        ordered = sorted(members, key=lambda f: (f.order_date, f.doc_id))
-        for older, newer in zip(ordered, ordered[1:]):
-            successor[older.doc_id] = newer
+        dated = sorted((f for f in members if f.order_date), key=lambda f: (f.order_date, f.doc_id))
+        for i, older in enumerate(dated):
+            # only a strictly later date makes a new version: two copies of one date (the same
+            # notice published on two sites) are both current, and an undated copy is left alone
+            newer = next((f for f in dated[i + 1 :] if f.order_date > older.order_date), None)
+            if newer is not None:
+                successor[older.doc_id] = newer
     by_number = {f.doc_number: f for f in documents if f.doc_number}
     by_title = {normalise_title(f.title): f for f in documents}
     for repealer in documents:

@@ -389,7 +389,9 @@ def info(kb_dir: Path) -> None:
     click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
 
 
+from policykb.eval_command import eval_group  # its own module; imported last, once `cli` exists
 
+cli.add_command(eval_group, name="eval")
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ from kb.versions import VersionFacts, resolve
 from tests.conftest import make_document
 
 
-def facts(doc_id, title, day=None, number=None, **metadata):
-    return VersionFacts(doc_id, title, number, day, metadata)
+def facts(doc_id, title, day=None, number=None, jurisdiction="national", **metadata):
+    return VersionFacts(doc_id, title, number, day, metadata, jurisdiction=jurisdiction)
 
 
 def test_the_latest_version_by_date_is_current_whatever_the_input_order() -> None:
@@ -52,12 +52,23 @@ def test_same_doc_number_parts_repeals_and_expiry() -> None:
     assert resolved["flagged"].status == "expired"
 
 
+def test_copies_of_one_date_and_titles_of_unknown_origin_are_not_versions() -> None:
+    resolved = resolve([
+        facts("site-a", "通知", "2020-02-10", number="京政办发〔2020〕7号"),
+        facts("site-b", "通知（转载）", "2020-02-10", number="京政办发〔2020〕7号"),
+        facts("city-1", "关于做好疫情防控工作的通知", "2020-02-01", jurisdiction=None),
+        facts("city-2", "关于做好疫情防控工作的通知", "2020-03-01", jurisdiction=None),
+        facts("undated", "条例", None), facts("dated", "条例", "2020-01-01"),
+    ], today=date(2025, 1, 1))
+    assert {d: v.status for d, v in resolved.items()} == dict.fromkeys(resolved, "in_force")
+
+
 @pytest.fixture()
 def versioned_kb(tmp_path, policy_documents) -> KnowledgeBase:
     new = replace(make_document("fund-2024", "住房公积金提取办法", ["职工购买自住住房的，可以提取住房公积金，每年限提取一次。"]),
-                  date="2024-03-01", metadata={"valid_from": "2024-04-01"})
+                  date="2024-03-01", metadata={"valid_from": "2024-04-01", "jurisdiction": "常熟市"})
     old = replace(make_document("fund-2015", "住房公积金提取办法", ["职工购买自住住房的，可以提取住房公积金，不限次数。"]),
-                  date="2015-03-01", metadata={"valid_from": "2015-04-01"})
+                  date="2015-03-01", metadata={"valid_from": "2015-04-01", "jurisdiction": "常熟市"})
     knowledge_base = KnowledgeBase(tmp_path, create=True)
     knowledge_base.add_documents([*policy_documents, new, old])  # the newer one is ingested first
     knowledge_base.build()

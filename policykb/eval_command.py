@@ -1,0 +1,185 @@
+"""``policykb eval``: convert question sets, run configurations, write run files and reports.
+
+A thin skin over :mod:`evaluation`: parse options, call the library, print. The library's
+deliberate errors become one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evaluation import (
+    ANSWER,
+    DOCUMENT,
+    STARD_SPLIT_RULE,
+    EvaluationError,
+    EvaluationSettings,
+    convert_covid,
+    convert_stard,
+    evaluate,
+    load_set,
+    parse_configurations,
+    write_outputs,
+)
+from kb import EXPIRED, IN_FORCE, SUPERSEDED, KBError, KnowledgeBase
+
+SHARED = Path("../shared/corpus")
+DEFAULT_KB = "var/kb"
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    try:
+        yield
+    except (EvaluationError, KBError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(name="eval")
+def eval_group() -> None:
+    """Answer quality: question sets, runs, metrics and reports over the same kb the service uses.
+
+    \b
+    Example:
+      policykb eval convert-stard --out var/eval/stard
+      policykb eval run --kb var/kb --set var/eval/stard/test --out var/eval/report-stard
+    """
+
+
+@eval_group.command("convert-stard")
+@click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=SHARED / "stard" / "questions.jsonl", show_default=True, help="STARD questions.jsonl.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("var/eval/stard"),
+              show_default=True, help="Directory to write train/ and test/ into.")
+def convert_stard_command(source: Path, out: Path) -> None:
+    """STARD -> BEIR sets with passage gold ({lawrefbook_id}#a{n}), split once: test when query_id % 4 == 0.
+
+    \b
+    Example:
+      policykb eval convert-stard --out var/eval/stard
+    """
+    with _clean_errors():
+        counts = convert_stard(source, out)
+    for split, count in counts.items():
+        click.echo(f"{out / split}: {count} questions")
+    click.echo(f"split rule: {STARD_SPLIT_RULE}")
+
+
+@eval_group.command("convert-covid")
+@click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=SHARED / "covid-policy" / "questions.jsonl", show_default=True,
+              help="Epidemic questions.jsonl (id, docid, question, answer, answer_span, split).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("var/eval/covid"),
+              show_default=True, help="Directory to write one sub-directory per split into.")
+@click.option("--gold", type=click.Choice([ANSWER, DOCUMENT]), default=ANSWER, show_default=True,
+              help="answer: the answer text must be in a returned passage of the document; document: any passage.")
+def convert_covid_command(source: Path, out: Path, gold: str) -> None:
+    """Epidemic questions -> one set per split (their own `split` field), answer-text or document gold.
+
+    \b
+    Examples:
+      policykb eval convert-covid --out var/eval/covid
+      policykb eval convert-covid --gold document --out var/eval/covid-doc
+    """
+    with _clean_errors():
+        counts = convert_covid(source, out, gold=gold)
+    for split, count in counts.items():
+        click.echo(f"{out / split}: {count} questions ({gold} gold)")
+
+
+def _statuses(include_expired: bool, include_superseded: bool) -> tuple[str, ...]:
+    return (IN_FORCE,) + ((EXPIRED,) if include_expired else ()) + ((SUPERSEDED,) if include_superseded else ())
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    measures, labels = report["measures"], report["labels"]
+    width = max(len("configuration"), *(len(name) for name in report["metrics"]))
+    click.echo(f"{'configuration':<{width}}  " + "  ".join(f"{labels[m]:>10}" for m in measures) + f"  {'ms/q':>7}")
+    timing = {c["name"]: c["ms_per_question"] for c in report["configurations"]}
+    for name, values in report["metrics"].items():
+        click.echo(f"{name:<{width}}  " + "  ".join(f"{values[m]:>10.3f}" for m in measures)
+                   + f"  {timing[name]:>7.1f}")
+    for row in report["comparisons"]:
+        if row["measure"] == "RR@10":
+            mark = " *" if row["significant"] else ""
+            click.echo(f"  {row['configuration']} vs {row['reference']}: MRR@10 {row['delta']:+.3f} "
+                       f"(randomisation p={row['p_randomisation']:.4f}, Holm p={row['p_holm']:.4f}, "
+                       f"t-test p={row['p_ttest']:.4f}){mark}")
+    unreachable = report["unreachable_gold"]
+    if unreachable["questions"]:
+        reasons = ", ".join(f"{why}: {count}" for why, count in unreachable["by_reason"].items())
+        click.echo(f"  {unreachable['questions']} questions cannot be answered by any passage ({reasons}); "
+                   "they score 0 everywhere")
+
+
+@eval_group.command("run")
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB,
+              show_default=True, envvar="POLICYKB_KB_DIR", help="Knowledge-base directory (env POLICYKB_KB_DIR).")
+@click.option("--set", "set_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A set: queries.jsonl (+ qrels.tsv), an answer-text .jsonl, or a directory of them.")
+@click.option("--split", default=None, help="Evaluate only the questions of this split (e.g. test, local_dev).")
+@click.option("--configs", default="baseline,bm25,dense,hybrid", show_default=True,
+              help="Comma-separated: baseline, bm25, dense, hybrid, hybrid-weighted, hybrid-rrf, hybrid-rrfN.")
+@click.option("--top-k", default=100, show_default=True, type=click.IntRange(1, 1000), help="Passages per question.")
+@click.option("--candidates", default=None, type=click.IntRange(1, 10000),
+              help="Candidates per retriever before fusion (default: the knowledge base's setting).")
+@click.option("--include-expired", is_flag=True, help="Also search expired documents.")
+@click.option("--include-superseded", is_flag=True, help="Also search superseded versions.")
+@click.option("--reference", default=None, help="Configuration the others are tested against (default: baseline).")
+@click.option("--primary", default=None, help="Configuration whose worst questions are shown (default: hybrid).")
+@click.option("--worst", default=20, show_default=True, type=click.IntRange(0, 1000), help="Worst questions to show.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("var/eval/report"),
+              show_default=True, help="Directory for runs/*.trec, report.json and report.html.")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=Path("var/eval/cache"),
+              show_default=True, help="Where the baseline's tokenised index is cached.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+def run_command(kb_dir: Path, set_path: Path, split: str | None, configs: str, top_k: int, candidates: int | None,
+                include_expired: bool, include_superseded: bool, reference: str | None, primary: str | None,
+                worst: int, out: Path, cache: Path, as_json: bool) -> None:
+    """Run configurations over a question set; write TREC runs, report.json and report.html.
+
+    \b
+    Examples:
+      policykb eval run --kb var/kb --set var/eval/stard/test --out var/eval/stard-test
+      policykb eval run --kb var/kb --set evaluation/sets/hotline --configs bm25,hybrid,hybrid-rrf20
+    """
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar = bars.get(name) or bars.setdefault(name, tqdm(total=total, desc=name, unit="q", leave=False, disable=None))
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    with _clean_errors():
+        configurations = parse_configurations(configs)
+        question_set = load_set(set_path)
+        if split:
+            question_set = question_set.only_split(split)
+        settings = EvaluationSettings(top_k=top_k, candidates=candidates,
+                                      statuses=_statuses(include_expired, include_superseded),
+                                      reference=reference, primary=primary, worst=worst, split=split)
+        try:
+            result = evaluate(KnowledgeBase(kb_dir), question_set, configurations, settings, cache_dir=cache,
+                              progress=progress, announce=lambda message: click.echo(f"  {message}", err=True))
+        finally:
+            for bar in bars.values():
+                bar.close()
+        written = write_outputs(result, out)
+    report = result.report
+    if as_json:
+        click.echo(json.dumps({"metrics": report["metrics"], "comparisons": report["comparisons"],
+                               "configurations": report["configurations"]}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{report['set']['name']}: {report['set']['questions']} questions on {report['kb']['kb_dir']} "
+                   f"({report['kb']['generation']})")
+        _print_table(report)
+        click.echo(f"wrote {written['report.html']} and {len(result.runs)} run files under {out / 'runs'}")
