@@ -152,8 +152,9 @@ class SearchSettings:
     the experiments recorded in RETRIEVAL-NOTES; "rrf" is the reference (k = ``rrf_k``).
     Weights left at None follow the model: 0.2/0.8 for a model trained on real question
     pairs, 0.5/0.5 for one trained on the passages alone (measured on STARD: see README).
-    ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省); other
-    regions' documents are multiplied by ``foreign_weight`` unless the question names them.
+    ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省): its own
+    documents are multiplied by ``place_weight`` (a 常熟 caller asks about 常熟 first), other
+    regions' by ``foreign_weight`` unless the question names them.
     """
 
     place: tuple[str, ...] = ()
@@ -163,6 +164,7 @@ class SearchSettings:
     rrf_k: int = DEFAULT_RRF_K
     candidates: int = DEFAULT_CANDIDATES
     foreign_weight: float = 0.5
+    place_weight: float = 1.5
     min_specificity: float = DEFAULT_MIN_SPECIFICITY
 
     def __post_init__(self) -> None:
@@ -170,6 +172,8 @@ class SearchSettings:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
         if not 0 <= self.foreign_weight <= 1:
             raise ValueError("foreign_weight must be between 0 and 1")
+        if not 1 <= self.place_weight <= 10:
+            raise ValueError("place_weight must be between 1 and 10")
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "place": list(self.place)}
@@ -202,7 +206,9 @@ class Searcher:
         self._weights = (auto[0] if self.settings.bm25_weight is None else self.settings.bm25_weight,
                          auto[1] if self.settings.dense_weight is None else self.settings.dense_weight)
         local = np.array([is_local_to(j, self.settings.place) for j in index.jurisdictions], dtype=bool)
-        self._prior = np.where(local, 1.0, self.settings.foreign_weight).astype(np.float32)
+        own = np.isin(self._jurisdiction, list(self.settings.place)) if self.settings.place else np.zeros(len(local), bool)
+        self._prior = np.where(own, self.settings.place_weight,
+                               np.where(local, 1.0, self.settings.foreign_weight)).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
