@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import math
 import re
 from datetime import date
 
@@ -154,7 +155,9 @@ class SearchSettings:
     pairs, 0.5/0.5 for one trained on the passages alone (measured on STARD: see README).
     ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省): its own
     documents are multiplied by ``place_weight`` (a 常熟 caller asks about 常熟 first), other
-    regions' by ``foreign_weight`` unless the question names them.
+    regions' by ``foreign_weight`` unless the question names them. Documents that
+    confirmed answers (``policykb train`` pairs) point to are multiplied by
+    1 + ``answered_weight`` x ln(1 + answers): citizens ask about the same laws again.
     """
 
     place: tuple[str, ...] = ()
@@ -165,6 +168,7 @@ class SearchSettings:
     candidates: int = DEFAULT_CANDIDATES
     foreign_weight: float = 0.5
     place_weight: float = 1.5
+    answered_weight: float = 0.1
     min_specificity: float = DEFAULT_MIN_SPECIFICITY
 
     def __post_init__(self) -> None:
@@ -207,8 +211,11 @@ class Searcher:
                          auto[1] if self.settings.dense_weight is None else self.settings.dense_weight)
         local = np.array([is_local_to(j, self.settings.place) for j in index.jurisdictions], dtype=bool)
         own = np.isin(self._jurisdiction, list(self.settings.place)) if self.settings.place else np.zeros(len(local), bool)
-        self._prior = np.where(own, self.settings.place_weight,
-                               np.where(local, 1.0, self.settings.foreign_weight)).astype(np.float32)
+        answered = store.confirmed_answers_per_document()
+        popularity = np.array([1.0 + self.settings.answered_weight * math.log1p(answered.get(d, 0))
+                               for d in index.doc_ids], dtype=np.float32)
+        self._prior = (np.where(own, self.settings.place_weight, np.where(local, 1.0, self.settings.foreign_weight))
+                       * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:

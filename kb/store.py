@@ -378,6 +378,12 @@ class Store:
         rows = self.db.execute("SELECT question, segment_id FROM training_pairs ORDER BY question, segment_id")
         return [(q, sid) for q, sid in rows]
 
+    def confirmed_answers_per_document(self) -> dict[str, int]:
+        """How many stored question pairs each document answers."""
+        rows = self.db.execute("SELECT s.doc_id, count(*) FROM training_pairs t "
+                               "JOIN segments s ON s.segment_id = t.segment_id GROUP BY s.doc_id")
+        return {doc_id: count for doc_id, count in rows}
+
     def segment_exists(self, segment_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(segment_ids), 900):

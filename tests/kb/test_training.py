@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kb import KnowledgeBase
 
 
@@ -26,3 +28,16 @@ def test_pairs_are_stored_and_the_model_is_retrained_on_them(tmp_path, policy_do
     assert third["embedding"]["model_id"] == second["embedding"]["model_id"]
     hits = knowledge_base.search("退休金要交几年社保才能拿", top_k=3).hits
     assert hits[0].segment_id == "social-insurance#a1"
+
+
+def test_documents_with_confirmed_answers_get_a_small_prior(tmp_path, policy_documents) -> None:
+    import math
+
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents(policy_documents)
+    knowledge_base.add_training_pairs([("辞职了每个月能领多少钱", "unemployment#a1"),
+                                       ("失业金怎么领", "unemployment#a2")], source="test")
+    knowledge_base.build()
+    searcher = knowledge_base.searcher
+    prior = dict(zip(searcher.index.segment_ids, searcher._prior.tolist()))
+    assert prior["unemployment#a1"] / prior["labour#a1"] == pytest.approx(1 + 0.1 * math.log1p(2), rel=1e-5)
