@@ -107,6 +107,11 @@ def faq_document(record: dict[str, Any], mapping: FaqFieldMap, where: str | None
                 "department": department, **{k: v for k, v in record.items() if k not in own}}
     if damaged := text.count("\ufffd"):
         metadata["replacement_characters"] = damaged
+    # the knowledge base decides validity by date at every build, so an item expires on its day
+    if valid_from := _date(record, (mapping.valid_from_field,)):
+        metadata["effective_date"] = valid_from
+    if valid_to := _date(record, (mapping.valid_to_field,)):
+        metadata["expiry_date"] = valid_to
     return Document(
         doc_id=doc_id,
         title=question,

@@ -220,7 +220,7 @@ class Searcher:
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
-        in_force = (self._effective <= day) & (day < self._expires) & (day < self._superseded_from)
+        in_force = (self._effective <= day) & (day <= self._expires) & (day < self._superseded_from)
         others = [self._status_mask[status] for status in filters.statuses if status != IN_FORCE]
         allowed = np.logical_or.reduce([in_force, *others]) if IN_FORCE in filters.statuses else \
             np.logical_or.reduce(others)

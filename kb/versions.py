@@ -137,13 +137,13 @@ def resolve(documents: Sequence[VersionFacts], *, today: date | None = None) -> 
         expires = date_number(facts.expiry_date, FOREVER)
         declared_expired = facts.metadata.get("expired") is True or facts.declared_status == EXPIRED
         if declared_expired and expires == FOREVER:
-            expires = BEGINNING  # expired, date unknown: never in force as far as we can tell
+            expires = -1  # expired, date unknown: never in force as far as we can tell
         superseded_from = date_number(newer.effective_date or newer.date, BEGINNING) if newer else FOREVER
         if newer is None and facts.declared_status == SUPERSEDED:
             superseded_from = BEGINNING  # the source says so, without naming the successor
         if superseded_from <= today_number:
             status = SUPERSEDED
-        elif expires <= today_number:
+        elif expires < today_number:  # 有效期至 a day: still in force on that day
             status = EXPIRED
         else:
             status = IN_FORCE

@@ -92,3 +92,9 @@ def test_bad_as_of_is_refused() -> None:
 
     with pytest.raises(InvalidFilter):
         SearchFilters(as_of="last year")
+
+
+def test_a_document_is_in_force_through_its_last_valid_day() -> None:
+    item = [facts("faq", "口罩怎么预约", "2020-02-01", expiry_date="2020-06-30")]
+    assert resolve(item, today=date(2020, 6, 30))["faq"].status == "in_force"
+    assert resolve(item, today=date(2020, 7, 1))["faq"].status == "expired"
