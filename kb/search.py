@@ -37,7 +37,7 @@ MODES = ("hybrid", "bm25", "dense")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FUSIONS = ("weighted", "rrf")
 #: (BM25, dense) weights of weighted fusion, by how the embedding model was trained.
-SUPERVISED_WEIGHTS = (0.2, 0.8)
+SUPERVISED_WEIGHTS = (0.4, 0.6)
 UNSUPERVISED_WEIGHTS = (0.5, 0.5)
 
 
@@ -151,7 +151,7 @@ class SearchSettings:
     ``fusion`` "weighted" adds ``bm25_weight`` x (BM25 / the question's top BM25) and
     ``dense_weight`` x cosine, which beat reciprocal rank fusion at the top of the list in
     the experiments recorded in RETRIEVAL-NOTES; "rrf" is the reference (k = ``rrf_k``).
-    Weights left at None follow the model: 0.2/0.8 for a model trained on real question
+    Weights left at None follow the model: 0.4/0.6 for a model trained on real question
     pairs, 0.5/0.5 for one trained on the passages alone (measured on STARD: see README).
     ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省): its own
     documents are multiplied by ``place_weight`` (a 常熟 caller asks about 常熟 first), other
