@@ -25,7 +25,7 @@ import numpy as np
 
 from kb.bm25 import BM25Index, BM25Parameters
 from kb.embedding import KB_MODEL, EmbeddingModel, TrainingSettings, load_model, read_model_card, train_kb_model
-from kb.errors import IndexMismatch, IndexNotBuilt
+from kb.errors import EmbeddingModelError, IndexMismatch, IndexNotBuilt
 from kb.store import IndexRow, Store
 from kb.tokenize import PolicyTokenizer, TokenizerSettings
 
@@ -84,6 +84,7 @@ class LoadedIndex:
     superseded_from: list[int]
     vectors: np.ndarray | None
     model: EmbeddingModel | None
+    degraded: str | None = None  # why part of the index is not in use (e.g. the model is missing)
 
     @property
     def generation(self) -> str:
@@ -289,18 +290,23 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
     segments = json.loads((directory / SEGMENTS_FILE).read_text(encoding="utf-8"))
     vectors = model = None
     embedding = manifest.get("embedding")
+    degraded = None
     if embedding and load_dense:
         vectors = np.load(directory / VECTORS_FILE, allow_pickle=False)
         model_ref = embedding["model"]
         model_path = kb_dir / model_ref if (kb_dir / model_ref).exists() else Path(model_ref)
-        model = load_model(str(model_path) if model_path.exists() else model_ref)
-        if model.model_id != embedding["model_id"] or model.dim != vectors.shape[1]:
-            raise IndexMismatch(
-                f"embedding model {model.model_id} does not match the stored vectors "
-                f"({embedding['model_id']}): rebuild with `policykb build`"
-            )
+        try:
+            model = load_model(str(model_path) if model_path.exists() else model_ref)
+            if model.model_id != embedding["model_id"] or model.dim != vectors.shape[1]:
+                raise EmbeddingModelError(
+                    f"embedding model {model.model_id} does not match the stored vectors ({embedding['model_id']})")
+        except EmbeddingModelError as error:
+            # answering from BM25 alone beats not answering: serve, say so, and log how to repair
+            log.error("%s; answering with BM25 only until `policykb build` repairs it", error)
+            vectors = model = None
+            degraded = "embedding_model_unavailable"
     if bm25.document_count != len(segments["segment_ids"]):
         raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
     return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
                        segments["statuses"], segments["jurisdictions"], segments["effective"], segments["expires"],
-                       segments["superseded_from"], vectors, model)
+                       segments["superseded_from"], vectors, model, degraded)

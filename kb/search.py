@@ -113,10 +113,12 @@ class SearchResult:
     mode: str
     generation: str
     reason: str | None = None
+    degraded: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"question": self.question, "hits": [h.as_dict() for h in self.hits], "terms": self.terms,
-                "mode": self.mode, "generation": self.generation, "reason": self.reason}
+                "mode": self.mode, "generation": self.generation, "reason": self.reason,
+                "degraded": self.degraded}
 
 
 def clean_question(question: str) -> str:
@@ -257,10 +259,11 @@ class Searcher:
         filters = filters or SearchFilters()
         generation = self.index.generation
         terms = self.tokenizer.tokenize_query(text)
+        degraded = self.index.degraded
         if not terms:
-            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms")
+            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
         if abstain and self._specificity.question(terms) < settings.min_specificity:
-            return SearchResult(text, [], terms, mode, generation, reason="no_answer")
+            return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
         if mode != "bm25" and self.index.model is None:
             mode = "bm25"
         allowed = self._mask(filters)
@@ -287,7 +290,7 @@ class Searcher:
             fused = self._ordered(bm25_top or dense_top)
         hits = self._hits(fused[:top_k], terms, self._position, bm25_all, dense_all)
         reason = None if hits else "no_match"
-        return SearchResult(text, hits, terms, mode, generation, reason=reason)
+        return SearchResult(text, hits, terms, mode, generation, reason=reason, degraded=degraded)
 
     def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],
                   bm25_all: np.ndarray | None, dense_all: np.ndarray | None,

@@ -118,6 +118,8 @@ class AskResponse(BaseModel):
     mode: str
     generation: str
     reason: str | None
+    degraded: str | None = Field(None, description="Why part of the index is not in use, e.g. "
+                                 "embedding_model_unavailable (answers come from BM25 alone).")
 
 
 class DocumentSummary(BaseModel):

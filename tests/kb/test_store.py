@@ -85,3 +85,18 @@ def test_a_changed_tokenizer_retokenises_stored_terms_on_build(tmp_path, policy_
     knowledge_base.build()
     assert knowledge_base.store.meta("terms_fingerprint") == knowledge_base.tokenizer.fingerprint
     assert knowledge_base.search("公积金提取", mode="bm25").hits[0].segment_id == "housing-fund#a1"
+
+
+def test_a_missing_embedding_model_degrades_to_bm25_instead_of_failing(tmp_path, policy_documents) -> None:
+    import shutil
+
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents(policy_documents)
+    knowledge_base.build()
+    shutil.rmtree(tmp_path / "models" / "kb-static")
+    reopened = KnowledgeBase(tmp_path)
+    result = reopened.search("公积金提取")
+    assert result.degraded == "embedding_model_unavailable" and result.mode == "bm25"
+    assert result.hits[0].doc_id == "housing-fund"
+    reopened.build()  # a rebuild trains the model again and leaves degraded mode
+    assert reopened.search("公积金提取").degraded is None
