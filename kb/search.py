@@ -89,6 +89,7 @@ class Hit:
     date: str | None
     status: str
     superseded_by: str | None
+    kind: str
     section_path: list[str]
     locator: str
     departments: list[str]
@@ -335,6 +336,7 @@ class Searcher:
                 date=document["date"],
                 status=document["status"],
                 superseded_by=document["superseded_by"],
+                kind=str(document["metadata"].get("kind") or "document"),
                 section_path=segment["section_path"],
                 locator=segment["locator"],
                 departments=segment["departments"],

@@ -60,12 +60,21 @@ class VersionFacts:
 
     @property
     def order_date(self) -> str:
-        """The date that orders versions: effective, else the document's, else its version date."""
+        """The date that orders versions: the document's own, else its version date, else effective.
+
+        Not the effective date first: an amended law keeps the article "本规定自2011年4月1日
+        起施行" of its first version, so that date does not tell the versions apart.
+        """
         version = self.metadata.get("version_date")
-        for value in (self.effective_date, self.date, version if isinstance(version, str) else None):
+        for value in (self.date, version if isinstance(version, str) else None, self.effective_date):
             if value and _ISO_DATE.match(value):
                 return value[:10]
         return ""
+
+    @property
+    def in_force_from(self) -> str:
+        """When this version took effect: its effective date, unless that is older than the version."""
+        return max(self.effective_date or "", self.order_date)
 
     @property
     def repeals(self) -> list[str]:
@@ -136,9 +145,10 @@ def resolve(documents: Sequence[VersionFacts], *, today: date | None = None) -> 
         newer = successor.get(facts.doc_id)
         expires = date_number(facts.expiry_date, FOREVER)
         declared_expired = facts.metadata.get("expired") is True or facts.declared_status == EXPIRED
-        if declared_expired and expires == FOREVER:
+        if declared_expired and expires == FOREVER and newer is None:
             expires = -1  # expired, date unknown: never in force as far as we can tell
-        superseded_from = date_number(newer.effective_date or newer.date, BEGINNING) if newer else FOREVER
+        # (an expired document with a successor ended when the successor took effect)
+        superseded_from = date_number(newer.in_force_from, BEGINNING) if newer else FOREVER
         if newer is None and facts.declared_status == SUPERSEDED:
             superseded_from = BEGINNING  # the source says so, without naming the successor
         if superseded_from <= today_number:

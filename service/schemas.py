@@ -98,6 +98,7 @@ class HitModel(BaseModel):
     date: str | None
     status: str
     superseded_by: str | None = Field(description="The document that replaced this one, if it is superseded.")
+    kind: str = Field(description='"document", or "faq" for a question-answer item.')
     section_path: list[str]
     locator: str
     departments: list[str]
