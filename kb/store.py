@@ -119,6 +119,10 @@ class Store:
             ]
             for name in self.added_columns:  # knowledge bases made before the column existed
                 self.db["documents"].add_column(name, VALIDITY_COLUMNS[name])
+            if "declared_status" in self.added_columns:
+                # what the source declared, not what an earlier build derived from dates and versions
+                self.db.execute("UPDATE documents SET declared_status = CASE WHEN json_extract(metadata, "
+                                "'$.expired') = 1 THEN 'expired' ELSE 'in_force' END")
             self.db["aliases"].create({"alias": str, "doc_id": str}, pk="alias", if_not_exists=True)
             self.db["training_pairs"].create(
                 {"question": str, "segment_id": str, "source": str, "added_at": float},
