@@ -29,7 +29,7 @@ from kb.tokenize import PolicyTokenizer
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED
 
 MAX_QUESTION_CHARS = 2000
-MAX_TOP_K = 50
+MAX_TOP_K = 100
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 MODES = ("hybrid", "bm25", "dense")
@@ -244,7 +244,7 @@ class Searcher:
         """Rank passages for ``question``.
 
         ``max_top_k`` bounds ``top_k``: the public CLI and HTTP contract keeps the default
-        (50); evaluation raises it to judge recall deeper in the list (e.g. Recall@100).
+        (100, enough for Recall@100); evaluation may go deeper.
         With ``abstain`` (the default) a question none of whose words is characteristic of
         the knowledge base gets no hits and the reason "no_answer" (see ``kb.abstain``).
         """

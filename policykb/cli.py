@@ -270,7 +270,7 @@ def _print_result(result: SearchResult) -> None:
 @cli.command()
 @click.argument("question", required=False)
 @kb_option
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50), help="Passages to return.")
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 100), help="Passages to return.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object; one line per question with --questions).")
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help='JSONL file of {"id", "question"} lines: answer all, loading the KB once.')

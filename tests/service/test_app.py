@@ -114,7 +114,7 @@ def test_openapi_lists_every_route_with_the_error_schema(client: TestClient) -> 
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     request = spec["components"]["schemas"]["AskRequest"]
     assert request["required"] == ["question"]
-    assert request["properties"]["top_k"]["maximum"] == 50
+    assert request["properties"]["top_k"]["maximum"] == 100
     assert "X-Index-Generation" in ask["responses"]["200"]["headers"]
 
 
