@@ -168,8 +168,11 @@ class KnowledgeBase:
             # a record without text is identified by its id and title, not by its (empty) text
             digest = content_hash(document.text if document.text.strip() else f"{document.doc_id}\n{document.title}")
             existing = self.store.doc_id_for_hash(digest) or seen.get(digest)
-            if existing == document.doc_id:
+            if existing == document.doc_id and self._same_layout(document):
                 results.append(AddResult(document.doc_id, "unchanged", len(document.segments)))
+            elif existing == document.doc_id:  # same text, cut differently (a better segmenter): re-store
+                seen[digest] = document.doc_id
+                todo.append((document, digest))
             elif existing is not None:
                 results.append(AddResult(document.doc_id, "duplicate", 0, same_as=existing))
                 if not self.store.db.execute("SELECT 1 FROM documents WHERE doc_id = ?", [document.doc_id]).fetchone():
@@ -201,6 +204,13 @@ class KnowledgeBase:
         if kept:
             self.store.add_training_pairs(kept, source)
         return {"added": len(kept), "unknown_segment": len(cleaned) - len(kept), "invalid": len(pairs) - len(cleaned)}
+
+    def _same_layout(self, document: Document) -> bool:
+        """Whether the stored segments of ``document`` have the same anchors and offsets."""
+        stored = self.store.db.execute(
+            "SELECT anchor, start, \"end\" FROM segments WHERE doc_id = ? ORDER BY ordinal", [document.doc_id]
+        ).fetchall()
+        return stored == [(s.anchor, s.start, s.end) for s in document.segments]
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document and its segments; they leave search at the next build."""

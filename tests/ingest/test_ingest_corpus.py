@@ -56,8 +56,13 @@ def test_a_flattened_news_item_becomes_windows() -> None:
     assert [segment.anchor for segment in document.segments] == [f"p{i}" for i in range(1, len(document.segments) + 1)]
     assert len(document.segments) >= 3 and all(segment.section_path == () for segment in document.segments)
     assert all(re.search(r"[。！？；]”?$", segment.text) for segment in document.segments[:-1])  # sentence-aligned
-    covered = "".join(segment.text for segment in document.segments)
-    assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", document.text)  # every character, exactly once
+    covered = set()
+    for segment in document.segments:
+        covered.update(range(segment.start, segment.end))
+    assert all(i in covered for i, char in enumerate(document.text) if not char.isspace())  # nothing lost
+    for previous, following in zip(document.segments, document.segments[1:]):
+        repeated = document.text[following.start : previous.end]  # at most one short sentence repeated
+        assert previous.end <= following.start or (len(repeated) <= 150 and repeated.count("。") <= 1)
 
 
 def test_a_flattened_policy_package_keeps_items_and_departments() -> None:

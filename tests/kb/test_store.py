@@ -100,3 +100,17 @@ def test_a_missing_embedding_model_degrades_to_bm25_instead_of_failing(tmp_path,
     assert result.hits[0].doc_id == "housing-fund"
     reopened.build()  # a rebuild trains the model again and leaves degraded mode
     assert reopened.search("公积金提取").degraded is None
+
+
+def test_the_same_text_cut_differently_is_stored_again(tmp_path) -> None:
+    from dataclasses import replace as change
+
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    document = make_document("d", "办法", ["第一段内容。", "第二段内容。"])
+    knowledge_base.add_documents([document])
+    merged = change(document, segments=(change(document.segments[0], end=document.segments[1].end,
+                                                text=document.text[: document.segments[1].end]),))
+    [result] = knowledge_base.add_documents([merged])
+    assert result.outcome == "updated" and len(knowledge_base.segments_of("d")) == 1
+    [again] = knowledge_base.add_documents([merged])
+    assert again.outcome == "unchanged"
