@@ -163,9 +163,8 @@ def extract_metadata(text: str) -> GongwenMetadata:
     title = _title(head[at + 1 :]) or _title(head[:at])
     attached = _ATTACHED.search(title) if title else None
     signed_date, signature = _signed(text)
-    printed = None
-    for printed in _PRINTED.finditer(text):
-        pass  # the 版记 is at the end: keep the last one
+    matches = list(_PRINTED.finditer(text))
+    printed = matches[-1] if matches else None  # the 版记 is at the end: keep the last one
     printed_by = _unit_before(text, printed.start()) if printed else None
     return GongwenMetadata(
         issuer=issuer or signature or printed_by,

@@ -347,7 +347,7 @@ def serve(kb_dir: Path, host: str, port: int) -> None:
     from service import ServiceSettings, serve as run_server
 
     with _clean_errors():
-        KnowledgeBase(kb_dir).searcher  # fail here, clearly, rather than inside the server
+        KnowledgeBase(kb_dir).manifest()  # load and verify here, failing clearly, not inside the server
         click.echo(f"policykb serving {kb_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         run_server(ServiceSettings(kb_dir=kb_dir, host=host, port=port))
 
