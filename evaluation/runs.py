@@ -6,7 +6,7 @@ rank fusion with the stored k), ``hybrid-rrfN`` (k=N), or ``baseline`` (plain ji
 see :mod:`evaluation.baseline`). The kb configurations call ``KnowledgeBase.search``, the
 very call behind ``policykb ask`` and the service, with the knowledge base loaded once.
 
-Depth: the service's contract stops at ``kb.MAX_TOP_K`` (50) passages; Recall@100 needs
+Depth: the service's contract stops at ``kb.MAX_TOP_K`` (100) passages; deeper runs need
 more, so runs pass ``max_top_k`` (kb's switch for exactly this) and nothing else changes.
 """
 
