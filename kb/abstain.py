@@ -20,7 +20,7 @@ general Chinese, so it seldom abstains: it fails open.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from kb.bm25 import BM25Index
 #: The score below which a question is treated as off-topic (see the module docstring).
 DEFAULT_MIN_SPECIFICITY = 4.0
 NO_TERMS = -math.inf
+
 
 
 class DomainSpecificity:
@@ -48,6 +49,13 @@ class DomainSpecificity:
         in_kb = (self._df[column] + 0.5) / self._documents
         return math.log(in_kb / self._background(term))
 
-    def question(self, terms: Sequence[str]) -> float:
-        """The best term's specificity; -inf when no term occurs in the knowledge base."""
-        return max((self.term(t) for t in set(terms)), default=NO_TERMS)
+    def question(self, terms: Sequence[str], *, places: Iterable[str] = ()) -> float:
+        """The best term's specificity; -inf when no term occurs in the knowledge base.
+
+        Place names say where, not what a question is about ("帮我订一张去北京的机票"), so
+        they do not count. (Numbers do: dropping them too lost a real question,
+        "密云社保1月2月的钱晚点交行不行", whose words are all everyday ones.)
+        """
+        ignored = set(places)
+        subject = [t for t in set(terms) if t not in ignored]
+        return max((self.term(t) for t in subject), default=NO_TERMS)

@@ -22,7 +22,7 @@ from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
 from kb.index import LoadedIndex
-from kb.jurisdiction import NATIONAL, is_local_to, places_named
+from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching
 from kb.store import Store
 from kb.tokenize import PolicyTokenizer
@@ -220,6 +220,7 @@ class Searcher:
         self._prior = (np.where(own, self.settings.place_weight, np.where(local, 1.0, self.settings.foreign_weight))
                        * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
+        self._place_names = {name for place in self._places for name in (place, short_name(place))}
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
@@ -263,7 +264,7 @@ class Searcher:
         degraded = self.index.degraded
         if not terms:
             return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
-        if abstain and self._specificity.question(terms) < settings.min_specificity:
+        if abstain and self._specificity.question(terms, places=self._place_names) < settings.min_specificity:
             return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
         if mode != "bm25" and self.index.model is None:
             mode = "bm25"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import InvalidFilter, InvalidQuestion, KnowledgeBase, SearchFilters
+from kb import BM25Index, InvalidFilter, InvalidQuestion, KnowledgeBase, SearchFilters
 
 
 @pytest.mark.parametrize("question,expected_doc", [
@@ -102,3 +102,12 @@ def test_off_topic_questions_get_an_explicit_no_answer(built_kb: KnowledgeBase, 
 def test_policy_questions_are_not_abstained_and_abstention_can_be_bypassed(built_kb: KnowledgeBase) -> None:
     assert built_kb.search("失业保险金怎么领").reason is None
     assert built_kb.searcher.search("今天天气怎么样 社保", abstain=False).reason in (None, "no_match")
+
+
+def test_place_names_do_not_make_a_question_on_topic() -> None:
+    from kb.abstain import DomainSpecificity
+
+    bm25 = BM25Index.build([["北京", "物业", "管理"], ["北京", "社保"], ["公积金", "提取"]] * 3)
+    specificity = DomainSpecificity(bm25, lambda term: 1e-4)
+    assert specificity.question(["北京", "机票"]) > specificity.question(["北京", "机票"], places={"北京"})
+    assert specificity.question(["机票"]) == float("-inf")  # a word the knowledge base never uses counts for nothing
