@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.errors import IngestError
 from ingest.gongwen import parse_date
-from ingest.records import iter_rows
+from ingest.records import documents_from_rows, iter_rows
 from ingest.report import Failure
 from kb import EXPIRED, IN_FORCE, STATUSES, Document, Segment
 
@@ -63,20 +63,9 @@ class FaqFieldMap:
 
 def read_faq(path: Path | str, mapping: FaqFieldMap | None = None) -> Iterator[Document | Failure]:
     """FAQ items of a JSONL or CSV file as documents; a bad item yields a Failure, not an exception."""
-    mapping = mapping or FaqFieldMap()
-    path = Path(path)
-    for item in iter_rows(path, required=(mapping.question_field,), max_replacement_share=MAX_REPLACEMENT_SHARE):
-        if isinstance(item, Failure):
-            yield item
-            continue
-        where, record = item
-        try:
-            yield faq_document(record, mapping, where)
-        except IngestError as error:
-            yield Failure(where, str(error), error.code)
-        except Exception as error:  # a defect in one item must not stop the others
-            log.exception("cannot read FAQ item %s", where)
-            yield Failure(where, f"cannot parse: {type(error).__name__}: {error}")
+    faq_fields = mapping or FaqFieldMap()
+    rows = iter_rows(Path(path), required=(faq_fields.question_field,), max_replacement_share=MAX_REPLACEMENT_SHARE)
+    yield from documents_from_rows(rows, lambda record, where: faq_document(record, faq_fields, where))
 
 
 def faq_document(record: dict[str, Any], mapping: FaqFieldMap, where: str | None = None,

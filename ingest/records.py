@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,20 +111,27 @@ def _csv_rows(path: Path, required: tuple[str, ...],
             yield f"{path}:{start}", record
 
 
-def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
-    """Documents from a JSONL or CSV file, one per record; a bad record yields a Failure, not an exception."""
-    for item in iter_rows(path, required=(fields.id_field, fields.text_field)):
+def documents_from_rows(rows: Iterable[tuple[str, dict[str, Any]] | Failure],
+                        make: Callable[[dict[str, Any], str], Document]) -> Iterator[Document | Failure]:
+    """``make`` applied to each row; a row it cannot turn into a document yields a Failure."""
+    for item in rows:
         if isinstance(item, Failure):
             yield item
             continue
         where, record = item
         try:
-            yield record_document(record, fields, where)
+            yield make(record, where)
         except IngestError as error:
             yield Failure(where, str(error), error.code)
         except Exception as error:  # a parser defect must not stop the other records
             log.exception("cannot parse %s", where)
             yield Failure(where, f"cannot parse: {type(error).__name__}: {error}")
+
+
+def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
+    """Documents from a JSONL or CSV file, one per record; a bad record yields a Failure, not an exception."""
+    rows = iter_rows(path, required=(fields.id_field, fields.text_field))
+    yield from documents_from_rows(rows, lambda record, where: record_document(record, fields, where))
 
 
 def record_document(record: dict[str, Any], fields: FieldMap, where: str) -> Document:
