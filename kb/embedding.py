@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -206,12 +206,13 @@ def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: in
 
 
 def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: TrainingSettings | None = None,
-                   *, supervised: Sequence[tuple[str, str, str]] = ()) -> Path:
+                   *, supervised: Sequence[tuple[str, str, str]] = (), card: Mapping[str, Any] | None = None) -> Path:
     """Train the knowledge-base model on ``corpus`` (segments as term lists) into ``out_dir``.
 
     ``supervised`` holds (question, answering passage, hard negative) triplets as
     space-joined terms: real questions with their confirmed passages and a passage BM25
-    ranks high but is wrong. They matter far more than the self-supervised pairs.
+    ranks high but is wrong. They matter far more than the self-supervised pairs. ``card``
+    adds the caller's own facts to the model card (e.g. what to compare to decide staleness).
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -246,9 +247,9 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
     model_id = f"{KB_MODEL}-{digest}"
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    card = {"model_id": model_id, "input": "terms", "vocabulary_size": len(vocabulary),
-            "trained_on_segments": len(corpus), "pairs": len(pairs), "supervised": len(triplets),
-            "settings": asdict(settings)}
-    (out_dir / MODEL_CARD).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
+    facts = {**(card or {}), "model_id": model_id, "input": "terms", "vocabulary_size": len(vocabulary),
+             "trained_on_segments": len(corpus), "pairs": len(pairs), "supervised": len(triplets),
+             "settings": asdict(settings)}
+    (out_dir / MODEL_CARD).write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
     log.info("trained %s on %d segments, %d pairs, %d supervised", model_id, len(corpus), len(pairs), len(triplets))
     return out_dir

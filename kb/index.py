@@ -119,12 +119,12 @@ def _next_generation_name(index_dir: Path) -> str:
     return f"generation-{max(numbers, default=0) + 1:06d}"
 
 
-def _supervised_triplets(store: Store, tokenizer: PolicyTokenizer, bm25: BM25Index, rows: list[IndexRow],
-                         corpus: list[list[str]], seed: int) -> list[tuple[str, str, str]]:
+def _supervised_triplets(pairs: list[tuple[str, str]], tokenizer: PolicyTokenizer, bm25: BM25Index,
+                         rows: list[IndexRow], corpus: list[list[str]], seed: int) -> list[tuple[str, str, str]]:
     """(question, gold passage, hard negative) from the stored pairs; negatives from BM25's top 30."""
     by_question: dict[str, list[int]] = {}
     position = {row.segment_id: i for i, row in enumerate(rows)}
-    for question, segment_id in store.training_pairs():
+    for question, segment_id in pairs:
         if segment_id in position:
             by_question.setdefault(question, []).append(position[segment_id])
     rng = random.Random(seed)
@@ -148,22 +148,19 @@ def _kb_model(kb_dir: Path, store: Store, tokenizer: PolicyTokenizer, bm25: BM25
     models_dir = kb_dir / MODELS_DIR
     current = models_dir / KB_MODEL
     card = read_model_card(current)
-    pair_count = len(store.training_pairs())
+    pairs = store.training_pairs()
+    pair_count = len(pairs)
     stale = card is None or retrain or card.get("settings") != asdict(settings.training)
     if card and not stale:
         trained = card.get("trained_on_segments", 0)
         stale = (len(corpus) > trained * (1 + RETRAIN_GROWTH) or len(corpus) < trained * (1 - RETRAIN_GROWTH)
                  or card.get("pairs_in_store", 0) != pair_count)
     if stale:
-        triplets = _supervised_triplets(store, tokenizer, bm25, rows, corpus, settings.training.seed)
+        triplets = _supervised_triplets(pairs, tokenizer, bm25, rows, corpus, settings.training.seed)
         progress(f"training the embedding model on {len(corpus):,} segments and {len(triplets):,} question pairs")
         scratch = models_dir / f".{KB_MODEL}.training"
         shutil.rmtree(scratch, ignore_errors=True)
-        train_kb_model(corpus, scratch, settings.training, supervised=triplets)
-        card_path = scratch / "policykb_model.json"
-        card_data = json.loads(card_path.read_text(encoding="utf-8"))
-        card_path.write_text(json.dumps({**card_data, "pairs_in_store": pair_count}, ensure_ascii=False, indent=2),
-                             encoding="utf-8")
+        train_kb_model(corpus, scratch, settings.training, supervised=triplets, card={"pairs_in_store": pair_count})
         if current.exists():
             shutil.rmtree(current)
         os.replace(scratch, current)

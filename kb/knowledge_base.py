@@ -84,10 +84,9 @@ class KnowledgeBase:
         if "jurisdiction" in self.store.added_columns:
             self.store.set_jurisdictions([(doc_id, jurisdiction_of(metadata, issuer))
                                           for doc_id, metadata, issuer in self.store.jurisdiction_sources()])
-        stored = self.store.db["meta"].count_where("key = ?", [SETTINGS_KEY])
         if settings is not None:
             self._save_settings(settings)
-        elif not stored:
+        elif self.store.meta(SETTINGS_KEY) is None:
             self._save_settings(IndexSettings())
         self.settings = self._load_settings()
         self.tokenizer = PolicyTokenizer(self.settings.tokenizer)
@@ -96,12 +95,10 @@ class KnowledgeBase:
     # -- settings ------------------------------------------------------------------
 
     def _save_settings(self, settings: IndexSettings) -> None:
-        with self.store.write() as db:
-            db["meta"].upsert({"key": SETTINGS_KEY, "value": json.dumps(settings.as_dict())}, pk="key")
+        self.store.set_meta(SETTINGS_KEY, json.dumps(settings.as_dict()))
 
     def _load_settings(self) -> IndexSettings:
-        value = self.store.db["meta"].get(SETTINGS_KEY)["value"]
-        return IndexSettings.from_dict(json.loads(value))
+        return IndexSettings.from_dict(json.loads(self.store.meta(SETTINGS_KEY) or "{}"))
 
     @property
     def search_settings(self) -> SearchSettings:
@@ -175,7 +172,7 @@ class KnowledgeBase:
                 todo.append((document, digest))
             elif existing is not None:
                 results.append(AddResult(document.doc_id, "duplicate", 0, same_as=existing))
-                if not self.store.db.execute("SELECT 1 FROM documents WHERE doc_id = ?", [document.doc_id]).fetchone():
+                if not self.store.has_document(document.doc_id):
                     self.store.add_alias(document.doc_id, existing)
             else:
                 seen[digest] = document.doc_id
@@ -184,8 +181,7 @@ class KnowledgeBase:
             self.store.set_meta(TERMS_FINGERPRINT_KEY, self.tokenizer.fingerprint)
         terms = self.tokenize_segments([doc for doc, _ in todo], workers=workers)
         for (document, digest), document_terms in zip(todo, terms):
-            existed = self.store.db.execute(
-                "SELECT 1 FROM documents WHERE doc_id = ?", [document.doc_id]).fetchone() is not None
+            existed = self.store.has_document(document.doc_id)
             segment_hashes = [hashlib.sha256(s.text.encode("utf-8")).hexdigest()[:32] for s in document.segments]
             self.store.put_document(document, terms=document_terms, content_hash=digest,
                                     segment_hashes=segment_hashes,

@@ -160,8 +160,7 @@ class Store:
             db["meta"].upsert({"key": key, "value": value}, pk="key")
 
     def data_version(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
-        return int(row[0]) if row else 0
+        return int(self.meta("data_version") or 0)
 
     # -- documents ---------------------------------------------------------------
 
@@ -248,12 +247,14 @@ class Store:
 
     def delete_document(self, doc_id: str) -> None:
         with self.write() as db:
-            found = db.execute("SELECT 1 FROM documents WHERE doc_id = ?", [doc_id]).fetchone()
-            if not found:
+            if not self.has_document(doc_id):
                 raise DocumentNotFound(f"no document with id {doc_id!r}")
             db.execute("DELETE FROM segments WHERE doc_id = ?", [doc_id])
             db.execute("DELETE FROM documents WHERE doc_id = ?", [doc_id])
             self._bump_version()
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE doc_id = ?", [doc_id]).fetchone() is not None
 
     def doc_id_for_hash(self, content_hash: str) -> str | None:
         row = self.db.execute(
