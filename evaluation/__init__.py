@@ -13,6 +13,7 @@ from evaluation.baseline import PlainBM25Baseline
 from evaluation.converters import STARD_SPLIT_RULE, article_anchor, convert_covid, convert_stard, stard_split
 from evaluation.errors import EvaluationError, SetFormatError, UnknownConfiguration
 from evaluation.experiment import Evaluation, EvaluationSettings, evaluate
+from evaluation.pairs import Pairs, training_pairs
 from evaluation.report import render_html, write_outputs
 from evaluation.runs import Configuration, parse_configurations, read_trec, write_trec
 from evaluation.sets import ANSWER, DOCUMENT, PASSAGE, Question, QuestionSet, load_set
@@ -21,5 +22,5 @@ __all__ = [
     "ANSWER", "DOCUMENT", "PASSAGE", "STARD_SPLIT_RULE", "Configuration", "Evaluation", "EvaluationError",
     "EvaluationSettings", "PlainBM25Baseline", "Question", "QuestionSet", "SetFormatError",
     "UnknownConfiguration", "article_anchor", "convert_covid", "convert_stard", "evaluate", "load_set",
-    "parse_configurations", "read_trec", "render_html", "stard_split", "write_outputs", "write_trec",
+    "Pairs", "parse_configurations", "read_trec", "render_html", "stard_split", "training_pairs", "write_outputs", "write_trec",
 ]

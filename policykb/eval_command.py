@@ -25,6 +25,7 @@ from evaluation import (
     evaluate,
     load_set,
     parse_configurations,
+    training_pairs,
     write_outputs,
 )
 from kb import EXPIRED, IN_FORCE, SUPERSEDED, KBError, KnowledgeBase
@@ -91,6 +92,36 @@ def convert_covid_command(source: Path, out: Path, gold: str) -> None:
         counts = convert_covid(source, out, gold=gold)
     for split, count in counts.items():
         click.echo(f"{out / split}: {count} questions ({gold} gold)")
+
+
+@eval_group.command("pairs")
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB,
+              show_default=True, envvar="POLICYKB_KB_DIR", help="Knowledge base whose passages the gold resolves to.")
+@click.option("--set", "set_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A question set (BEIR directory or answer-text JSONL).")
+@click.option("--split", required=True, help="The split to train on (e.g. train, local_train).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help='JSONL of {"question", "segment_id"} lines for `policykb train --pairs`.')
+def pairs_command(kb_dir: Path, set_path: Path, split: str, out: Path) -> None:
+    """Turn the train split of a question set into confirmed-answer pairs for `policykb train`.
+
+    Passage gold gives its segments; answer-text gold gives the passages of its document
+    that contain the answer.
+
+    \b
+    Example:
+      policykb eval pairs --set var/eval/stard --split train --out var/eval/stard-train-pairs.jsonl
+      policykb train --pairs var/eval/stard-train-pairs.jsonl
+    """
+    with _clean_errors():
+        question_set = load_set(set_path).only_split(split)
+        resolved = training_pairs(question_set, KnowledgeBase(kb_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for question, segment_id in resolved.pairs:
+            handle.write(json.dumps({"question": question, "segment_id": segment_id}, ensure_ascii=False) + "\n")
+    skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(resolved.skipped.items())) or "none"
+    click.echo(f"{out}: {len(resolved.pairs)} pairs from {len(question_set.questions)} questions; skipped: {skipped}")
 
 
 def _statuses(include_expired: bool, include_superseded: bool) -> tuple[str, ...]:

@@ -85,7 +85,29 @@ def test_convert_covid_keeps_splits(tmp_path: Path) -> None:
     assert (tmp_path / "o" / "local_dev" / "qrels.tsv").exists() and "document gold" in result.output
 
 
+def test_pairs_turn_a_train_split_into_confirmed_answers(eval_kb: KnowledgeBase, question_set: Path,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "pairs.jsonl"
+    result = CliRunner().invoke(cli, ["eval", "pairs", "--kb", str(eval_kb.kb_dir), "--set", str(question_set),
+                                      "--split", "train", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [
+        {"question": "创业担保贷款补贴", "segment_id": "topic-6#a1"}]  # passage gold: its segment, as given
+
+    answers = _jsonl(tmp_path / "answers.jsonl", [
+        {"id": "1", "question": "公积金怎么取", "docid": "topic-1", "answer": "办理住房公积金 提取的", "split": "t"},
+        {"id": "2", "question": "没有的答案", "docid": "topic-1", "answer": "不存在的句子", "split": "t"},
+        {"id": "3", "question": "不在库里", "docid": "missing", "answer": "办理", "split": "t"},
+        {"id": "4", "question": "别的划分", "docid": "topic-1", "answer": "办理", "split": "test"}])
+    result = CliRunner().invoke(cli, ["eval", "pairs", "--kb", str(eval_kb.kb_dir), "--set", str(answers),
+                                      "--split", "t", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [
+        {"question": "公积金怎么取", "segment_id": "topic-1#a3"}]  # the passage holding the answer, spaces ignored
+    assert "1 pairs from 3 questions; skipped: 2 answer in no single passage" in result.output
+
+
 def test_every_eval_command_has_help_with_an_example() -> None:
-    for command in ("convert-stard", "convert-covid", "run"):
+    for command in ("convert-stard", "convert-covid", "run", "pairs"):
         result = CliRunner().invoke(cli, ["eval", command, "--help"])
         assert result.exit_code == 0 and "policykb eval" in result.output
