@@ -28,6 +28,11 @@ MAX_WINDOW = 500
 OVERLAP_SENTENCE = 150
 #: A structural leaf longer than this is cut into windows too (``a12.p2``).
 MAX_LEAF = 1500
+#: A numbered item whose sub-items together run to at most this many characters is also
+#: cited whole (``s2.1.all``): list answers ("1.…；2.…；3.…") span several short items.
+MAX_GROUP = 600
+#: ... and none of them is longer than this: items of a list, not paragraphs of their own.
+MAX_GROUPED_ITEM = 160
 #: Path labels of items whose heading runs into the body are cut here.
 MAX_LABEL = 40
 #: A 第X章 paragraph longer than this is body text that happens to begin with one.
@@ -96,6 +101,8 @@ class _Node:
     extra: bool
     noted: bool
     children: int = 0
+    end: int = 0  # where the item ends, its sub-items included
+    longest_child: int = 0
 
 
 def starts_with_marker(line: str) -> bool:
@@ -261,6 +268,7 @@ class _Builder:
                 path=(parent.path if parent else ()) + (label,),
                 numbers=(parent.numbers if parent else ()) + (block.number if block.kind != "md" else ordinal,),
                 own_end=block.end,
+                end=block.end,
                 extra=extra,
                 noted=ends_with_department_note(self.text[block.start : block.end]),
             )
@@ -289,6 +297,7 @@ class _Builder:
             self.loose = (self.loose[0] if self.loose else block.start, block.end)
             return
         leaf.own_end, leaf.extra = block.end, True
+        leaf.end = max(leaf.end, block.end)
         leaf.noted = ends_with_department_note(self.text[block.start : block.end])
 
     def _closing(self, block: _Block, following: _Block | None) -> bool:
@@ -301,8 +310,15 @@ class _Builder:
         return is_closing_line(self.text[following.start : following.end])
 
     def _close(self, node: _Node) -> None:
-        if node.children and not node.extra:
-            return  # a heading line whose text lives in its children's paths
+        if self.stack:
+            parent = self.stack[-1]
+            parent.end = max(parent.end, node.end)
+            parent.longest_child = max(parent.longest_child, node.end - node.block.start)
+        if not node.children or node.extra:  # else a heading line whose text lives in its children's paths
+            self._leaf(node)
+        self._group(node)
+
+    def _leaf(self, node: _Node) -> None:
         start, end = node.block.start, node.own_end
         if node.block.kind == "article" and self.article_mode:
             anchor = f"a{node.block.number}" + (f"-{node.block.sub}" if node.block.sub else "")
@@ -324,6 +340,25 @@ class _Builder:
                     departments=departments,
                 )
             )
+
+    def _group(self, node: _Node) -> None:
+        """Cite an outline item whole, with its sub-items, when they are several and short."""
+        start, end = node.block.start, node.end
+        if self.article_mode or node.children < 2 or node.block.kind in ("part", "md", "article") \
+                or end - start > MAX_GROUP or node.longest_child > MAX_GROUPED_ITEM:
+            return
+        end = _strip(self.text, start, end)[1]
+        self.segments.append(
+            Segment(
+                anchor="s" + ".".join(str(number) for number in node.numbers) + ".all",
+                locator=node.block.marker or node.label,
+                section_path=node.path,
+                start=start,
+                end=end,
+                text=self.text[start:end],
+                departments=extract_departments(self.text[start:end]),
+            )
+        )
 
     def _flush_loose(self) -> None:
         if self.loose is None:

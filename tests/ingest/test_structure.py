@@ -178,6 +178,7 @@ def test_outline_levels_and_markers() -> None:
     assert_offsets(text, segments)
     assert [(s.anchor, s.locator) for s in segments] == [
         ("s1.1", "(一)"),
+        ("s1.1.all", "(一)"),  # (一) with its two short items, cited whole as well
         ("s1.1.1", "1."),
         ("s1.1.1.1", "（1）"),
         ("s1.1.1.1.1", "①"),
@@ -196,11 +197,14 @@ def test_flattened_page_keeps_its_numbering_and_departments() -> None:
     )
     segments = segment_text(text)
     assert_offsets(text, segments)
-    assert [s.anchor for s in segments] == ["p1", "s1.1", "s1.2", "s2.3", "p2"]
-    assert segments[2].departments == ("市商务局", "市交通局", "各县（市、区）政府")
-    assert segments[2].section_path == ("一、稳定生产", "2.优化通行")
-    assert segments[3].departments == ("市财政局",)
-    assert segments[4].text == "以上措施自印发之日起实施。"
+    assert [s.anchor for s in segments] == ["p1", "s1.all", "s1.1", "s1.2", "s2.3", "p2"]
+    assert segments[3].departments == ("市商务局", "市交通局", "各县（市、区）政府")
+    assert segments[3].section_path == ("一、稳定生产", "2.优化通行")
+    assert segments[4].departments == ("市财政局",)
+    assert segments[5].text == "以上措施自印发之日起实施。"
+    group = segments[1]  # 一、 with its items 1. and 2., so that an answer listing both is one passage
+    assert group.text.startswith("一、稳定生产") and group.text.endswith("各县（市、区）政府等）")
+    assert group.section_path == ("一、稳定生产",) and group.departments == segments[3].departments
 
 
 def test_unstructured_text_becomes_sentence_windows() -> None:
@@ -257,3 +261,22 @@ def test_a_long_leaf_is_cut_into_windows() -> None:
 )
 def test_starts_with_marker(line: str, marker: bool) -> None:
     assert starts_with_marker(line) is marker
+
+
+def test_short_list_items_are_also_cited_together() -> None:
+    """An answer that lists several short items ("1.…；2.…；3.…") spans their passages; the
+    item holding them is cited whole too, with its own anchor, beside each item."""
+    items = "".join(f"\n\n{n}.第{n}项材料（原件1份）。" for n in range(1, 5))
+    text = f"一、申请材料{items}\n\n二、办理时限\n\n1.五个工作日内办结。"
+    segments = segment_text(text)
+    assert_offsets(text, segments)
+    group = next(s for s in segments if s.anchor == "s1.all")
+    assert all(f"{n}.第{n}项材料" in group.text for n in range(1, 5))
+    assert {s.anchor for s in segments} >= {"s1.1", "s1.2", "s1.3", "s1.4", "s2.1"}
+    assert not any(s.anchor.startswith("s2.") and s.anchor.endswith(".all") for s in segments)  # one item only
+
+
+def test_long_items_and_articles_are_not_grouped(seed) -> None:
+    law = "\n\n".join(f"第{n}条 本条规定第{n}项内容。" for n in "一二三")
+    assert not any(s.anchor.endswith(".all") for s in segment_text(f"## 第一章 总则\n\n{law}"))
+    assert not any(s.anchor.endswith(".all") for s in seed[1])  # the seed's items are paragraphs, not a list
