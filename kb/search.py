@@ -17,7 +17,15 @@ from datetime import date
 
 import numpy as np
 
-from kb.abstain import DEFAULT_MIN_SPECIFICITY, DomainSpecificity
+from kb.abstain import (
+    DEFAULT_MAX_REFUSED,
+    DEFAULT_MIN_SPECIFICITY,
+    OFF_TOPIC_EXAMPLES,
+    ON_TOPIC_EXAMPLES,
+    DomainSpecificity,
+    OffTopicClassifier,
+    example_questions,
+)
 from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
@@ -173,6 +181,7 @@ class SearchSettings:
     place_weight: float = 1.5
     answered_weight: float = 0.1
     min_specificity: float = DEFAULT_MIN_SPECIFICITY
+    max_refused: float = DEFAULT_MAX_REFUSED
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -221,6 +230,18 @@ class Searcher:
                        * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
         self._place_names = {name for place in self._places for name in (place, short_name(place))}
+        self._off_topic: OffTopicClassifier | None = None
+
+    @property
+    def off_topic(self) -> OffTopicClassifier:
+        """The chit-chat classifier, fitted on first use on the bundled examples and the
+        knowledge base's own questions (confirmed pairs, FAQ items)."""
+        if self._off_topic is None:
+            known = self.store.known_questions()
+            self._off_topic = OffTopicClassifier([*example_questions(ON_TOPIC_EXAMPLES), *known],
+                                                 example_questions(OFF_TOPIC_EXAMPLES),
+                                                 max_refused=self.settings.max_refused)
+        return self._off_topic
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
@@ -264,7 +285,8 @@ class Searcher:
         degraded = self.index.degraded
         if not terms:
             return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
-        if abstain and self._specificity.question(terms, places=self._place_names) < settings.min_specificity:
+        if abstain and (self._specificity.question(terms, places=self._place_names) < settings.min_specificity
+                        or self.off_topic.is_off_topic(text)):
             return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
         if mode != "bm25" and self.index.model is None:
             mode = "bm25"

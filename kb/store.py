@@ -383,6 +383,17 @@ class Store:
         rows = self.db.execute("SELECT question, segment_id FROM training_pairs ORDER BY question, segment_id")
         return [(q, sid) for q, sid in rows]
 
+    def known_questions(self) -> list[str]:
+        """Questions this knowledge base already knows are policy questions: those of the
+        stored training pairs and the standard and similar questions of its FAQ items."""
+        questions = {q for (q,) in self.db.execute("SELECT DISTINCT question FROM training_pairs")}
+        rows = self.db.execute("SELECT json_extract(metadata, '$.question'), json_extract(metadata, '$.similar_questions') "
+                               "FROM documents WHERE json_extract(metadata, '$.kind') = 'faq'")
+        for question, similar in rows:
+            questions.add(question or "")
+            questions.update(q for q in json.loads(similar or "[]") if isinstance(q, str))
+        return sorted(q for q in questions if q.strip())
+
     def confirmed_answers_per_document(self) -> dict[str, int]:
         """How many stored question pairs each document answers."""
         rows = self.db.execute("SELECT s.doc_id, count(*) FROM training_pairs t "

@@ -111,3 +111,23 @@ def test_place_names_do_not_make_a_question_on_topic() -> None:
     specificity = DomainSpecificity(bm25, lambda term: 1e-4)
     assert specificity.question(["北京", "机票"]) > specificity.question(["北京", "机票"], places={"北京"})
     assert specificity.question(["机票"]) == float("-inf")  # a word the knowledge base never uses counts for nothing
+
+
+def test_questions_that_read_like_chit_chat_get_no_answer_even_with_a_corpus_word(built_kb: KnowledgeBase) -> None:
+    """"保险" is a word of this knowledge base; "陪我聊聊天吧…" is still not a policy question."""
+    assert built_kb.search("陪我聊聊天吧聊聊保险").reason == "no_answer"
+    assert built_kb.search("失业保险金怎么领").reason is None
+
+
+def test_the_knowledge_base_knows_its_confirmed_and_faq_questions(tmp_path, policy_documents) -> None:
+    from dataclasses import replace
+
+    from tests.conftest import make_document
+
+    knowledge_base = KnowledgeBase(tmp_path / "kb", create=True)
+    faq = replace(make_document("faq-1", "公积金怎么查余额", ["登录公积金中心网站即可查询余额。"]), metadata={
+        "kind": "faq", "question": "公积金怎么查余额", "similar_questions": ["公积金余额在哪看", 3]})
+    knowledge_base.add_documents([*policy_documents, faq])
+    segment_id = f"{policy_documents[1].doc_id}#a1"
+    knowledge_base.add_training_pairs([("离职了公积金怎么取出来", segment_id)], source="test")
+    assert knowledge_base.store.known_questions() == ["公积金余额在哪看", "公积金怎么查余额", "离职了公积金怎么取出来"]
