@@ -28,6 +28,7 @@ from kb.abstain import (
 )
 from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
+from kb.familiarity import Familiarity, fusion_weights
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
 from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
@@ -162,8 +163,9 @@ class SearchSettings:
     ``fusion`` "weighted" adds ``bm25_weight`` x (BM25 / the question's top BM25) and
     ``dense_weight`` x cosine, which beat reciprocal rank fusion at the top of the list in
     the experiments recorded in RETRIEVAL-NOTES; "rrf" is the reference (k = ``rrf_k``).
-    Weights left at None follow the model: 0.4/0.6 for a model trained on real question
-    pairs, 0.5/0.5 for one trained on the passages alone (measured on STARD: see README).
+    Weights left at None follow the model: 0.5/0.5 for one trained on the passages alone;
+    for one trained on real question pairs they move to 0.4/0.6 as the question comes close
+    to the confirmed questions (``kb.familiarity``; measured on STARD: see README).
     ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省): its own
     documents are multiplied by ``place_weight`` (a 常熟 caller asks about 常熟 first), other
     regions' by ``foreign_weight`` unless the question names them. Documents that
@@ -221,6 +223,10 @@ class Searcher:
         auto = SUPERVISED_WEIGHTS if supervised else UNSUPERVISED_WEIGHTS
         self._weights = (auto[0] if self.settings.bm25_weight is None else self.settings.bm25_weight,
                          auto[1] if self.settings.dense_weight is None else self.settings.dense_weight)
+        # weights left to the model follow each question's familiarity (kb.familiarity)
+        self._follow_familiarity = supervised and self.settings.bm25_weight is None \
+            and self.settings.dense_weight is None
+        self._familiarity: Familiarity | None = None
         local = np.array([is_local_to(j, self.settings.place) for j in index.jurisdictions], dtype=bool)
         own = np.isin(self._jurisdiction, list(self.settings.place)) if self.settings.place else np.zeros(len(local), bool)
         answered = store.confirmed_answers_per_document()
@@ -242,6 +248,15 @@ class Searcher:
                                                  example_questions(OFF_TOPIC_EXAMPLES),
                                                  max_refused=self.settings.max_refused)
         return self._off_topic
+
+    def _weights_for(self, query: np.ndarray | None) -> tuple[float, float]:
+        """Fusion weights for this question: fixed, or following its familiarity."""
+        if not self._follow_familiarity or query is None or self.index.model is None:
+            return self._weights
+        if self._familiarity is None:
+            questions = sorted({question for question, _ in self.store.training_pairs()})
+            self._familiarity = Familiarity(questions, self.index.model, self.tokenizer)
+        return fusion_weights(self._familiarity.of(query), UNSUPERVISED_WEIGHTS, SUPERVISED_WEIGHTS)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
@@ -293,7 +308,7 @@ class Searcher:
         allowed = self._mask(filters)
         prior = self._prior_for(text)
         count = max(candidates or settings.candidates, top_k)
-        bm25_all = dense_all = None
+        bm25_all = dense_all = query = None
         bm25_top: list[tuple[int, float]] = []
         dense_top: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
@@ -309,7 +324,7 @@ class Searcher:
             fused = reciprocal_rank_fusion([self._ordered(bm25_top), self._ordered(dense_top)],
                                            rrf_k=settings.rrf_k if rrf_k is None else rrf_k)
         elif mode == "hybrid":
-            fused = self._weighted(bm25_top, dense_top, bm25_all, dense_all, prior)
+            fused = self._weighted(bm25_top, dense_top, bm25_all, dense_all, prior, self._weights_for(query))
         else:
             fused = self._ordered(bm25_top or dense_top)
         hits = self._hits(fused[:top_k], terms, self._position, bm25_all, dense_all)
@@ -318,7 +333,7 @@ class Searcher:
 
     def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],
                   bm25_all: np.ndarray | None, dense_all: np.ndarray | None,
-                  prior: np.ndarray) -> list[tuple[str, float]]:
+                  prior: np.ndarray, weights: tuple[float, float]) -> list[tuple[str, float]]:
         """Linear fusion over the union of both candidate lists, each scored by both retrievers."""
         union = sorted({i for i, _ in bm25_top} | {i for i, _ in dense_top})
         if not union:
@@ -327,9 +342,9 @@ class Searcher:
         fused = np.zeros(len(idx), dtype=np.float64)
         if bm25_all is not None and bm25_top:
             top = max(score for _, score in bm25_top)
-            fused += self._weights[0] * (bm25_all[idx] * prior[idx]) / top
+            fused += weights[0] * (bm25_all[idx] * prior[idx]) / top
         if dense_all is not None:
-            fused += self._weights[1] * np.clip(dense_all[idx], 0, None) * prior[idx]
+            fused += weights[1] * np.clip(dense_all[idx], 0, None) * prior[idx]
         return self._ordered(list(zip(union, fused.tolist())))
 
     def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:

@@ -1,0 +1,46 @@
+"""How much weight the trained embedding model earns on one question.
+
+A model trained on confirmed question pairs learns the questions it was shown and the
+passages that answered them: on questions like those it beats BM25, on questions about
+other documents it is weaker (RETRIEVAL-NOTES; over the full corpus, a model trained on the
+law and epidemic pairs lowered hybrid Recall@5 on hotline questions about the seed 公文). So
+the dense weight of weighted fusion follows the question's familiarity: its best cosine to a
+confirmed question under the model. At or below ``low`` (0.5, under nine in ten held-out
+STARD and epidemic questions) fusion uses the weights of a model trained on passages alone;
+from ``high`` (0.7, about the median held-out STARD question) the supervised weights; in
+between, a straight line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from kb.embedding import EmbeddingModel
+from kb.tokenize import PolicyTokenizer
+
+LOW = 0.5
+HIGH = 0.7
+
+
+class Familiarity:
+    """The confirmed questions of a knowledge base, embedded once."""
+
+    def __init__(self, questions: Sequence[str], model: EmbeddingModel, tokenizer: PolicyTokenizer) -> None:
+        inputs = [model.prepare(q, tokenizer.tokenize_query(q)) for q in questions]
+        self._vectors = model.encode(inputs) if inputs else np.zeros((0, model.dim), dtype=np.float32)
+
+    def of(self, query: np.ndarray) -> float:
+        """The best cosine of a (unit) question vector to a confirmed question; 0 without any."""
+        if not len(self._vectors) or not np.any(query):
+            return 0.0
+        return float(np.max(self._vectors @ query))
+
+
+def fusion_weights(familiarity: float, unsupervised: tuple[float, float], supervised: tuple[float, float],
+                   *, low: float = LOW, high: float = HIGH) -> tuple[float, float]:
+    """(BM25, dense) weights for a question of this familiarity (see the module docstring)."""
+    share = min(1.0, max(0.0, (familiarity - low) / (high - low)))
+    return (unsupervised[0] + share * (supervised[0] - unsupervised[0]),
+            unsupervised[1] + share * (supervised[1] - unsupervised[1]))
