@@ -32,6 +32,10 @@ from kb import EXPIRED, IN_FORCE, SUPERSEDED, KBError, KnowledgeBase
 
 SHARED = Path("../shared/corpus")
 DEFAULT_KB = "var/kb"
+kb_option = click.option(
+    "--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB, show_default=True,
+    envvar="POLICYKB_KB_DIR", help="Knowledge-base directory (env POLICYKB_KB_DIR).",
+)
 
 
 @contextmanager
@@ -95,8 +99,7 @@ def convert_covid_command(source: Path, out: Path, gold: str) -> None:
 
 
 @eval_group.command("pairs")
-@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB,
-              show_default=True, envvar="POLICYKB_KB_DIR", help="Knowledge base whose passages the gold resolves to.")
+@kb_option
 @click.option("--set", "set_path", required=True, type=click.Path(exists=True, path_type=Path),
               help="A question set (BEIR directory or answer-text JSONL).")
 @click.option("--split", required=True, help="The split to train on (e.g. train, local_train).")
@@ -150,8 +153,7 @@ def _print_table(report: dict[str, Any]) -> None:
 
 
 @eval_group.command("run")
-@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB,
-              show_default=True, envvar="POLICYKB_KB_DIR", help="Knowledge-base directory (env POLICYKB_KB_DIR).")
+@kb_option
 @click.option("--set", "set_path", required=True, type=click.Path(exists=True, path_type=Path),
               help="A set: queries.jsonl (+ qrels.tsv), an answer-text .jsonl, or a directory of them.")
 @click.option("--split", default=None, help="Evaluate only the questions of this split (e.g. test, local_dev).")
