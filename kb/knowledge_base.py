@@ -249,6 +249,13 @@ class KnowledgeBase:
             self._searcher = Searcher(index, self.store, self.tokenizer, self.search_settings)
         return self._searcher
 
+    def warm_up(self) -> str:
+        """Load the current generation and fit what searching needs, so the first question is
+        fast; returns the generation's name."""
+        searcher = self.searcher
+        searcher.prepare()
+        return searcher.index.generation
+
     def manifest(self) -> dict[str, Any]:
         return self.searcher.index.manifest
 

@@ -249,14 +249,27 @@ class Searcher:
                                                  max_refused=self.settings.max_refused)
         return self._off_topic
 
-    def _weights_for(self, query: np.ndarray | None) -> tuple[float, float]:
-        """Fusion weights for this question: fixed, or following its familiarity."""
-        if not self._follow_familiarity or query is None or self.index.model is None:
-            return self._weights
-        if self._familiarity is None:
+    def prepare(self) -> None:
+        """Fit now what is otherwise fitted at the first question (about 2-3 s over the full
+        corpus): the off-topic classifier and the confirmed questions' embeddings."""
+        _ = self.off_topic
+        if self._follow_familiarity:
+            _ = self.familiarity
+
+    @property
+    def familiarity(self) -> Familiarity | None:
+        """The confirmed questions embedded by the model, on first use (None without a model)."""
+        if self._familiarity is None and self.index.model is not None:
             questions = sorted({question for question, _ in self.store.training_pairs()})
             self._familiarity = Familiarity(questions, self.index.model, self.tokenizer)
-        return fusion_weights(self._familiarity.of(query), UNSUPERVISED_WEIGHTS, SUPERVISED_WEIGHTS)
+        return self._familiarity
+
+    def _weights_for(self, query: np.ndarray | None) -> tuple[float, float]:
+        """Fusion weights for this question: fixed, or following its familiarity."""
+        familiarity = self.familiarity if self._follow_familiarity and query is not None else None
+        if familiarity is None or query is None:
+            return self._weights
+        return fusion_weights(familiarity.of(query), UNSUPERVISED_WEIGHTS, SUPERVISED_WEIGHTS)
 
     def _mask(self, filters: SearchFilters) -> np.ndarray:
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))

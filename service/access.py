@@ -36,7 +36,7 @@ class SerializedKB:
         there is nothing servable; the caller decides whether that is fatal.
         """
         with self.lock:
-            return str(self.kb.manifest()["generation"])
+            return self.kb.warm_up()
 
     def health(self) -> dict[str, Any]:
         """Counts and the generation being served; raises as :meth:`warm_up` when not ready."""

@@ -35,3 +35,8 @@ def test_a_trained_knowledge_base_trusts_its_model_more_on_familiar_questions(tm
     fixed = knowledge_base.configure_search(bm25_weight=0.3, dense_weight=0.7)
     assert fixed.bm25_weight == 0.3 and knowledge_base.searcher._weights_for(familiar) == (0.3, 0.7)
     knowledge_base.close()
+
+
+def test_warm_up_fits_what_the_first_question_would(built_kb) -> None:
+    assert built_kb.warm_up() == built_kb.searcher.index.generation
+    assert built_kb.searcher._off_topic is not None
