@@ -192,6 +192,8 @@ class SearchSettings:
             raise ValueError("foreign_weight must be between 0 and 1")
         if not 1 <= self.place_weight <= 10:
             raise ValueError("place_weight must be between 1 and 10")
+        if not 0 <= self.max_refused <= 0.5:
+            raise ValueError("max_refused must be between 0 and 0.5")
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "place": list(self.place)}

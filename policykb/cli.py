@@ -177,8 +177,11 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
               help="Multiplier for other regions' documents (1 = no demotion).")
 @click.option("--place-weight", type=click.FloatRange(1, 10), default=None,
               help="Multiplier for the served place's own documents (1 = no boost).")
+@click.option("--max-refused", type=click.FloatRange(0, 0.5), default=None,
+              help="Share of known policy questions the off-topic classifier may refuse (0 = never refuse).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
-             dense_weight: float | None, foreign_weight: float | None, place_weight: float | None) -> None:
+             dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
+             max_refused: float | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -188,7 +191,8 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
     """
     changes: dict[str, Any] = {key: value for key, value in {
         "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
-        "foreign_weight": foreign_weight, "place_weight": place_weight}.items() if value is not None}
+        "foreign_weight": foreign_weight, "place_weight": place_weight,
+        "max_refused": max_refused}.items() if value is not None}
     if place is not None:
         changes["place"] = _parse_place(place)
     with _clean_errors():

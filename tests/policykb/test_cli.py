@@ -102,3 +102,21 @@ def test_ingest_reports_failures_and_exits_1(tmp_path: Path) -> None:
     assert "bad.txt" in result.output and "1 added" in result.output
     info = CliRunner().invoke(cli, ["info", "--kb", str(tmp_path / "kb")])
     assert json.loads(info.output)["documents"] == 1
+
+
+def test_settings_set_how_readily_a_question_is_called_off_topic(tmp_path: Path) -> None:
+    kb_dir = tmp_path / "kb"
+    assert CliRunner().invoke(cli, ["ingest", str(REPO / "corpus"), "--kb", str(kb_dir)]).exit_code == 0
+    question = "陪我聊聊天吧聊聊信息公开"  # chit-chat, though 信息公开 is the seed's own subject
+
+    def reason() -> str | None:
+        result = CliRunner().invoke(cli, ["ask", question, "--kb", str(kb_dir), "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["reason"]
+
+    assert reason() == "no_answer"
+    result = CliRunner().invoke(cli, ["settings", "--kb", str(kb_dir), "--max-refused", "0"])
+    assert result.exit_code == 0 and json.loads(result.output)["search"]["max_refused"] == 0
+    assert reason() is None  # the classifier is off: the seed's passages answer
+    result = CliRunner().invoke(cli, ["settings", "--kb", str(kb_dir), "--max-refused", "0.9"])
+    assert result.exit_code != 0 and "0.9" in result.output
