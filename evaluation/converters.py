@@ -59,6 +59,10 @@ def article_anchor(article: str) -> str:
     return anchor
 
 
+#: The metadata key holding a question's reference answer.
+REFERENCE_ANSWER = "reference_answer"
+
+
 def stard_split(query_id: int) -> str:
     """The fixed STARD split: see :data:`STARD_SPLIT_RULE`."""
     return "test" if query_id % 4 == 0 else "train"
@@ -78,6 +82,10 @@ def _records(path: Path) -> list[dict]:
 def convert_stard(source: Path, out: Path, *, laws: Path | None = None) -> dict[str, int]:
     """STARD -> ``out/train`` and ``out/test`` with passage gold (``{lawrefbook_id}#a{n}``).
 
+    Each question's reference answer (a lawyer's reply in plain words) is kept in its
+    metadata as ``reference_answer``: ``policykb eval pairs --with-reference-answers`` can
+    train on those of the train split too.
+
     ``laws`` (default: ``../laws/laws.jsonl`` beside STARD's folder, when present) lets gold
     name the copy of a duplicated law that ingest keeps (see :func:`canonical_doc_ids`).
     """
@@ -95,8 +103,10 @@ def convert_stard(source: Path, out: Path, *, laws: Path | None = None) -> dict[
         if not relevant:
             continue
         split = stard_split(query_id)
-        by_split[split].append(Question(str(query_id), text, PASSAGE, relevant, split=split,
-                                        metadata={"split_rule": STARD_SPLIT_RULE}))
+        metadata = {"split_rule": STARD_SPLIT_RULE}
+        if isinstance(record.get("answer"), str) and record["answer"].strip():
+            metadata[REFERENCE_ANSWER] = record["answer"].strip()
+        by_split[split].append(Question(str(query_id), text, PASSAGE, relevant, split=split, metadata=metadata))
     return {split: write_beir(questions, out / split) for split, questions in by_split.items()}
 
 

@@ -105,7 +105,9 @@ def convert_covid_command(source: Path, out: Path, gold: str) -> None:
 @click.option("--split", required=True, help="The split to train on (e.g. train, local_train).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help='JSONL of {"question", "segment_id"} lines for `policykb train --pairs`.')
-def pairs_command(kb_dir: Path, set_path: Path, split: str, out: Path) -> None:
+@click.option("--with-reference-answers", is_flag=True,
+              help="Also pair each question's reference answer (STARD's) with its gold passages.")
+def pairs_command(kb_dir: Path, set_path: Path, split: str, out: Path, with_reference_answers: bool) -> None:
     """Turn the train split of a question set into confirmed-answer pairs for `policykb train`.
 
     Passage gold gives its segments; answer-text gold gives the passages of its document
@@ -113,12 +115,13 @@ def pairs_command(kb_dir: Path, set_path: Path, split: str, out: Path) -> None:
 
     \b
     Example:
-      policykb eval pairs --set var/eval/stard --split train --out var/eval/stard-train-pairs.jsonl
+      policykb eval pairs --set var/eval/stard --split train --with-reference-answers \\
+          --out var/eval/stard-train-pairs.jsonl
       policykb train --pairs var/eval/stard-train-pairs.jsonl
     """
     with _clean_errors():
         question_set = load_set(set_path).only_split(split)
-        resolved = training_pairs(question_set, KnowledgeBase(kb_dir))
+        resolved = training_pairs(question_set, KnowledgeBase(kb_dir), reference_answers=with_reference_answers)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for question, segment_id in resolved.pairs:

@@ -20,7 +20,8 @@ def _jsonl(path: Path, records: list[dict]) -> Path:
 @pytest.fixture()
 def question_set(tmp_path: Path) -> Path:
     stard = _jsonl(tmp_path / "stard.jsonl", [
-        {"query_id": qid, "question": question, "relevant": [{"article": article, "lawrefbook_id": doc}]}
+        {"query_id": qid, "question": question, "relevant": [{"article": article, "lawrefbook_id": doc}],
+         "answer": f"您好，关于{question}，按规定办理。"}
         for qid, question, article, doc in [(0, "住房公积金怎么提取", "第三条", "topic-1"),
                                             (4, "失业保险补缴", "第五条", "topic-2"),
                                             (1, "创业担保贷款补贴", "第一条", "topic-6")]])
@@ -93,6 +94,12 @@ def test_pairs_turn_a_train_split_into_confirmed_answers(eval_kb: KnowledgeBase,
     assert result.exit_code == 0, result.output
     assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [
         {"question": "创业担保贷款补贴", "segment_id": "topic-6#a1"}]  # passage gold: its segment, as given
+    result = CliRunner().invoke(cli, ["eval", "pairs", "--kb", str(eval_kb.kb_dir), "--set", str(question_set),
+                                      "--split", "train", "--with-reference-answers", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == [
+        {"question": "创业担保贷款补贴", "segment_id": "topic-6#a1"},
+        {"question": "关于创业担保贷款补贴，按规定办理。", "segment_id": "topic-6#a1"}]  # greeting dropped
 
     answers = _jsonl(tmp_path / "answers.jsonl", [
         {"id": "1", "question": "公积金怎么取", "docid": "topic-1", "answer": "办理住房公积金 提取的", "split": "t"},
