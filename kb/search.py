@@ -20,6 +20,7 @@ import numpy as np
 from kb.abstain import (
     DEFAULT_MAX_REFUSED,
     DEFAULT_MIN_SPECIFICITY,
+    MAX_EXAMPLE_CHARS,
     OFF_TOPIC_EXAMPLES,
     ON_TOPIC_EXAMPLES,
     DomainSpecificity,
@@ -245,7 +246,7 @@ class Searcher:
         """The chit-chat classifier, fitted on first use on the bundled examples and the
         knowledge base's own questions (confirmed pairs, FAQ items)."""
         if self._off_topic is None:
-            known = self.store.known_questions()
+            known = [q for q in self.store.known_questions() if len(q) <= MAX_EXAMPLE_CHARS]
             self._off_topic = OffTopicClassifier([*example_questions(ON_TOPIC_EXAMPLES), *known],
                                                  example_questions(OFF_TOPIC_EXAMPLES),
                                                  max_refused=self.settings.max_refused)
