@@ -23,9 +23,8 @@ the rest of a set measures what the trained model learned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 
 from evaluation.converters import REFERENCE_ANSWER
 from evaluation.relevance import contains_answer

@@ -244,7 +244,8 @@ class Searcher:
     @property
     def off_topic(self) -> OffTopicClassifier:
         """The chit-chat classifier, fitted on first use on the bundled examples and the
-        knowledge base's own questions (confirmed pairs, FAQ items)."""
+        knowledge base's own questions (confirmed pairs, FAQ items) of at most
+        ``MAX_EXAMPLE_CHARS``."""
         if self._off_topic is None:
             known = [q for q in self.store.known_questions() if len(q) <= MAX_EXAMPLE_CHARS]
             self._off_topic = OffTopicClassifier([*example_questions(ON_TOPIC_EXAMPLES), *known],
