@@ -5,10 +5,10 @@ passages that answered them: on questions like those it beats BM25, on questions
 other documents it is weaker (RETRIEVAL-NOTES; over the full corpus, a model trained on the
 law and epidemic pairs lowered hybrid Recall@5 on hotline questions about the seed 公文). So
 the dense weight of weighted fusion follows the question's familiarity: its best cosine to a
-confirmed question under the model. At or below ``low`` (0.5: the 10th percentile of held-out
-STARD questions, the 25th of held-out epidemic ones) fusion uses the weights of a model trained on passages alone;
-from ``high`` (0.7, about the median held-out STARD question) the supervised weights; in
-between, a straight line.
+confirmed question under the model. At or below ``low`` (0.5: the 10th percentile of
+held-out STARD questions, the 25th of held-out epidemic ones) fusion uses the weights of a
+model trained on passages alone; from ``high`` (0.7, about the median held-out STARD
+question) the supervised weights; in between, a straight line.
 """
 
 from __future__ import annotations
