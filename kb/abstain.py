@@ -32,12 +32,12 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from importlib import resources
 
 import numpy as np
 
 from kb.bm25 import BM25Index
 from kb.normalize import normalize_for_matching
+from kb.tokenize import resource_lines
 
 #: The score below which a question is treated as off-topic (see the module docstring).
 DEFAULT_MIN_SPECIFICITY = 4.0
@@ -84,8 +84,7 @@ class DomainSpecificity:
 
 def example_questions(name: str) -> list[str]:
     """The bundled example questions of one side (``ON_TOPIC_EXAMPLES`` or ``OFF_TOPIC_EXAMPLES``)."""
-    text = resources.files("kb.resources").joinpath(name).read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return resource_lines(name)
 
 
 def _features(question: str) -> list[str]:

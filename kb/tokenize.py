@@ -24,7 +24,8 @@ WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]
 TOKENIZER_MODES = ("search", "accurate")
 
 
-def _resource_lines(name: str) -> list[str]:
+def resource_lines(name: str) -> list[str]:
+    """The non-empty, non-comment lines of a bundled resource file of ``kb.resources``."""
     text = resources.files("kb.resources").joinpath(name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
@@ -55,11 +56,11 @@ class PolicyTokenizer:
 
     @cached_property
     def lexicon(self) -> list[str]:
-        return _resource_lines("policy_lexicon.txt")
+        return resource_lines("policy_lexicon.txt")
 
     @cached_property
     def stopwords(self) -> frozenset[str]:
-        return frozenset(_resource_lines("hotline_stopwords.txt"))
+        return frozenset(resource_lines("hotline_stopwords.txt"))
 
     @cached_property
     def fingerprint(self) -> str:
