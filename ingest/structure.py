@@ -324,7 +324,7 @@ class _Builder:
             anchor = f"a{node.block.number}" + (f"-{node.block.sub}" if node.block.sub else "")
             locator = node.label
         else:
-            anchor = "s" + ".".join(str(number) for number in node.numbers)
+            anchor = _outline_anchor(node)
             locator = node.block.marker or node.label
         departments = extract_departments(self.text[start:end])
         spans = _windows(self.text, start, end) if end - start > MAX_LEAF else [(start, end)]
@@ -350,7 +350,7 @@ class _Builder:
         end = _strip(self.text, start, end)[1]
         self.segments.append(
             Segment(
-                anchor="s" + ".".join(str(number) for number in node.numbers) + ".all",
+                anchor=_outline_anchor(node) + ".all",
                 locator=node.block.marker or node.label,
                 section_path=node.path,
                 start=start,
@@ -378,6 +378,11 @@ class _Builder:
                 )
             )
         self.loose = None
+
+
+def _outline_anchor(node: _Node) -> str:
+    """The anchor of an outline item from its numbers: 三、（四） -> ``s3.4``."""
+    return "s" + ".".join(str(number) for number in node.numbers)
 
 
 def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
