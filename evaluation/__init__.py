@@ -22,5 +22,6 @@ __all__ = [
     "ANSWER", "DOCUMENT", "PASSAGE", "STARD_SPLIT_RULE", "Configuration", "Evaluation", "EvaluationError",
     "EvaluationSettings", "PlainBM25Baseline", "Question", "QuestionSet", "SetFormatError",
     "UnknownConfiguration", "article_anchor", "convert_covid", "convert_stard", "evaluate", "load_set",
-    "Pairs", "parse_configurations", "read_trec", "render_html", "stard_split", "training_pairs", "write_outputs", "write_trec",
+    "Pairs", "parse_configurations", "read_trec", "render_html", "stard_split", "training_pairs", "write_outputs",
+    "write_trec",
 ]

@@ -59,8 +59,9 @@ def training_pairs(question_set: QuestionSet, knowledge_base: KnowledgeBase, *,
             gold = [sid for sid, grade in question.relevant.items() if grade > 0]
             result.pairs += [(question.text, sid) for sid in gold]
             answer = question.metadata.get(REFERENCE_ANSWER) if reference_answers else None
-            if isinstance(answer, str) and _GREETING.sub("", answer).strip():
-                result.pairs += [(_GREETING.sub("", answer).strip()[:MAX_ANSWER_CHARS], sid) for sid in gold]
+            answer = _GREETING.sub("", answer).strip()[:MAX_ANSWER_CHARS] if isinstance(answer, str) else ""
+            if answer:
+                result.pairs += [(answer, sid) for sid in gold]
         elif question.gold == ANSWER:
             assert question.answer is not None
             found = []

@@ -270,7 +270,7 @@ class Searcher:
 
     def _weights_for(self, query: np.ndarray | None) -> tuple[float, float]:
         """Fusion weights for this question: fixed, or following its familiarity."""
-        familiarity = self.familiarity if self._follow_familiarity and query is not None else None
+        familiarity = self.familiarity if self._follow_familiarity else None
         if familiarity is None or query is None:
             return self._weights
         return fusion_weights(familiarity.of(query), UNSUPERVISED_WEIGHTS, SUPERVISED_WEIGHTS)
