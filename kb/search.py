@@ -1,9 +1,11 @@
 """Hybrid search over one loaded index generation: BM25, dense, fused, filtered, cited.
 
-Both retrievers see the same filter mask, take their ``candidates`` best segments, and
-reciprocal rank fusion (k=60) merges the two lists with ties broken by segment id. A
-question with no searchable term (only punctuation, emoji or filler such as 你好) gets no
-hits and a ``reason`` instead of random passages.
+Both retrievers see the same filter mask and take their ``candidates`` best segments;
+weighted fusion (the default) or reciprocal rank fusion merges the two lists, ties broken
+by segment id. A question with no searchable term (only punctuation, emoji or filler such
+as 你好) gets no hits and a ``reason`` instead of random passages. A hit whose passage text
+repeats a higher hit's (a notice republished under several ids) says so in
+``same_text_as`` instead of being dropped: each copy cites its own document.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ MAX_TOP_K = 100
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 MODES = ("hybrid", "bm25", "dense")
+_WHITESPACE = re.compile(r"\s+")
 #: An ISO day, e.g. "2020-03-01".
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FUSIONS = ("weighted", "rrf")
@@ -109,6 +112,7 @@ class Hit:
     end: int
     highlights: list[tuple[int, int]]
     scores: dict[str, float | None] = field(default_factory=dict)
+    same_text_as: int | None = None  # rank of a higher hit with the same passage text
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -373,6 +377,7 @@ class Searcher:
         segments = self.store.segments_by_ids([sid for sid, _ in top])
         documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
         hits = []
+        first_rank_of_text: dict[str, int] = {}
         for segment_id, score in top:
             segment = segments.get(segment_id)
             if segment is None:  # deleted since the index was built
@@ -380,6 +385,8 @@ class Searcher:
             document = documents[segment["doc_id"]]
             spans = match_spans(segment["text"], terms)
             i = position[segment_id]
+            same_text = _WHITESPACE.sub("", normalize_for_matching(segment["text"]))
+            repeated = first_rank_of_text.setdefault(same_text, len(hits) + 1)
             hits.append(Hit(
                 rank=len(hits) + 1,
                 score=round(float(score), 6),
@@ -402,6 +409,7 @@ class Searcher:
                 highlights=[(segment["start"] + s, segment["start"] + e) for s, e in spans],
                 scores={"bm25": None if bm25_all is None else _round(float(bm25_all[i])),
                         "dense": None if dense_all is None else _round(float(dense_all[i]))},
+                same_text_as=repeated if repeated <= len(hits) else None,
             ))
         return hits
 

@@ -267,6 +267,9 @@ def _print_result(result: SearchResult) -> None:
         click.echo(f"   {path}  ({hit.segment_id}, chars {hit.start}-{hit.end})")
         if hit.departments:
             click.echo(f"   责任部门: {'、'.join(hit.departments)}")
+        if hit.same_text_as:  # a republished copy: cite it, but do not make the agent read it twice
+            click.echo(f"   same text as {hit.same_text_as}.")
+            continue
         snippet = hit.snippet.replace("<mark>", "\x1b[1;33m").replace("</mark>", "\x1b[0m")
         click.echo(f"   {html.unescape(snippet)}")
 

@@ -108,6 +108,9 @@ class HitModel(BaseModel):
     end: int
     highlights: list[list[int]] = Field(description="[start, end] spans of matched terms, document offsets.")
     scores: dict[str, float | None] = Field(description="Per-retriever scores (bm25, dense); null if absent.")
+    same_text_as: int | None = Field(default=None, description=(
+        "The rank of a higher hit whose passage text is the same (the same notice published under "
+        "another id), or null: a client may fold such hits."))
 
 
 class AskResponse(BaseModel):

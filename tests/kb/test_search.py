@@ -131,3 +131,23 @@ def test_the_knowledge_base_knows_its_confirmed_and_faq_questions(tmp_path, poli
     segment_id = f"{policy_documents[1].doc_id}#a1"
     knowledge_base.add_training_pairs([("离职了公积金怎么取出来", segment_id)], source="test")
     assert knowledge_base.store.known_questions() == ["公积金余额在哪看", "公积金怎么查余额", "离职了公积金怎么取出来"]
+
+
+def test_a_passage_repeated_by_another_document_points_to_its_first_copy(tmp_path) -> None:
+    from tests.conftest import make_document
+
+    shared = "疫情防控期间，小微企业免征污水处理费，由水务部门审核后办理。"
+    knowledge_base = KnowledgeBase(tmp_path / "kb", create=True)
+    knowledge_base.add_documents([
+        make_document("water-notice", "市水务局关于停征污水处理费的通知", [shared, "本通知自发布之日起施行。"]),
+        make_document("water-notice-repost", "小微企业污水处理费政策问答", [shared, "转载请注明出处。"]),
+        make_document("labour", "劳动合同法", ["用人单位应当与劳动者订立书面劳动合同。"]),
+    ])
+    knowledge_base.build()
+
+    hits = knowledge_base.search("小微企业污水处理费免征吗", top_k=5).hits
+    copies = [hit for hit in hits if hit.text.endswith(shared)]
+    assert {hit.doc_id for hit in copies} == {"water-notice", "water-notice-repost"}
+    assert copies[0].same_text_as is None
+    assert copies[1].same_text_as == copies[0].rank
+    assert all(hit.same_text_as is None for hit in hits if hit not in copies)

@@ -120,3 +120,19 @@ def test_settings_set_how_readily_a_question_is_called_off_topic(tmp_path: Path)
     assert reason() is None  # the classifier is off: the seed's passages answer
     result = CliRunner().invoke(cli, ["settings", "--kb", str(kb_dir), "--max-refused", "0.9"])
     assert result.exit_code != 0 and "0.9" in result.output
+
+
+def test_ask_prints_a_republished_passage_once(tmp_path: Path) -> None:
+    item = "一、疫情防控期间，小微企业免征污水处理费，由水务部门审核后办理。"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notice.txt").write_text(f"市水务局关于停征污水处理费的通知\n\n{item}\n\n二、本通知自发布之日起施行。\n",
+                                       encoding="utf-8")
+    (folder / "repost.txt").write_text(f"小微企业污水处理费政策问答\n\n{item}\n\n二、转载请注明出处。\n", encoding="utf-8")
+    kb_dir = tmp_path / "kb"
+    assert CliRunner().invoke(cli, ["ingest", str(folder), "--kb", str(kb_dir)]).exit_code == 0
+
+    result = CliRunner().invoke(cli, ["ask", "小微企业污水处理费免征吗", "--kb", str(kb_dir), "--top-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "same text as 1." in result.output
+    assert result.output.count("审核后办理。") == 1  # the passage text itself, shown for the first copy only
