@@ -28,7 +28,7 @@ class Familiarity:
     """The confirmed questions of a knowledge base, embedded once."""
 
     def __init__(self, questions: Sequence[str], model: EmbeddingModel, tokenizer: PolicyTokenizer) -> None:
-        inputs = [model.prepare(q, tokenizer.tokenize_query(q)) for q in questions]
+        inputs = [model.prepare_query(q, tokenizer.tokenize_query(q)) for q in questions]
         self._vectors = model.encode(inputs) if inputs else np.zeros((0, model.dim), dtype=np.float32)
 
     def of(self, query: np.ndarray) -> float:

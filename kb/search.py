@@ -337,7 +337,7 @@ class Searcher:
             bm25_top = _top(bm25_all * prior, allowed, count, positive_only=True)
         if mode in ("hybrid", "dense"):
             assert self.index.model is not None and self.index.vectors is not None
-            query = self.index.model.encode([self.index.model.prepare(text, terms)])[0]
+            query = self.index.model.encode([self.index.model.prepare_query(text, terms)])[0]
             if np.any(query):
                 dense_all = self.index.vectors @ query
                 dense_top = _top(dense_all * prior, allowed, count, positive_only=True)

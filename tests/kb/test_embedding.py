@@ -67,3 +67,27 @@ def test_any_sentence_transformers_model_can_be_named_by_path(tmp_path, policy_d
 def test_a_model_that_cannot_be_loaded_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(EmbeddingModelError, match="cannot load embedding model"):
         load_model(str(tmp_path / "no-such-model"))
+
+
+def test_terms_of_confirmed_questions_get_a_trained_question_offset(tmp_path) -> None:
+    corpus = [["住房", "公积金", "提取", "条件"], ["失业", "保险金", "领取"], ["住房", "公积金", "缴存"],
+              ["个体", "工商户", "登记"]] * 4
+    supervised = [("辞职 每月 领 多少 钱", "失业 保险金 领取", "住房 公积金 缴存"),
+                  ("买房 取 公积金", "住房 公积金 提取 条件", "个体 工商户 登记")] * 8
+    path = train_kb_model(corpus, tmp_path / "model", supervised=supervised)
+    model = load_model(str(path))
+    assert json.loads((path / "policykb_model.json").read_text(encoding="utf-8"))["question_offsets"] == 1
+    assert model.offset_terms == {"公积金"}  # the only question term the passages also use
+    assert "[Q]公积金" not in model.vocabulary
+    assert model.prepare("", ["买房", "公积金"]) == "公积金"  # passages never read offsets
+    assert model.prepare_query("", ["买房", "公积金", "住房"]) == "公积金 [Q]公积金 住房"
+    question, passage = model.encode([model.prepare_query("", ["公积金"]), model.prepare("", ["公积金"])])
+    assert not np.allclose(question, passage)  # the offset was trained away from zero
+    np.testing.assert_array_equal(load_model(str(path)).encode(["公积金 [Q]公积金"]), model.encode(["公积金 [Q]公积金"]))
+
+
+def test_a_model_without_question_pairs_reads_questions_like_passages(tmp_path) -> None:
+    corpus = [["住房", "公积金", "提取", "条件"], ["失业", "保险金", "领取"]] * 4
+    model = load_model(str(train_kb_model(corpus, tmp_path / "model")))
+    assert model.offset_terms == frozenset()
+    assert model.prepare_query("", ["住房", "公积金"]) == model.prepare("", ["住房", "公积金"]) == "住房 公积金"

@@ -29,7 +29,7 @@ def test_a_trained_knowledge_base_trusts_its_model_more_on_familiar_questions(tm
     searcher = knowledge_base.searcher
     model = searcher.index.model
     assert model is not None and model.supervised
-    familiar = model.encode([model.prepare("离职了公积金怎么取出来", searcher.tokenizer.tokenize_query("离职了公积金怎么取出来"))])[0]
+    familiar = model.encode([model.prepare_query("离职了公积金怎么取出来", searcher.tokenizer.tokenize_query("离职了公积金怎么取出来"))])[0]
     assert searcher._weights_for(familiar) == pytest.approx(SUPERVISED)  # a confirmed question itself
     assert searcher._weights_for(np.zeros_like(familiar)) == pytest.approx(UNSUPERVISED)
     fixed = knowledge_base.configure_search(bm25_weight=0.3, dense_weight=0.7)
