@@ -8,7 +8,10 @@ the dense weight of weighted fusion follows the question's familiarity: its best
 confirmed question under the model. At or below ``low`` (0.5: the 10th percentile of
 held-out STARD questions, the 25th of held-out epidemic ones) fusion uses the weights of a
 model trained on passages alone; from ``high`` (0.7, about the median held-out STARD
-question) the supervised weights; in between, a straight line.
+question) the supervised weights; in between, a straight line. (Percentiles of the model
+before question offsets; with them held-out questions read about 0.04 more familiar, and
+moving the bounds to 0.55/0.75 changed nothing beyond noise: STARD test R@10 .589 -> .580,
+hotline top-3 .841 -> .856.)
 """
 
 from __future__ import annotations
