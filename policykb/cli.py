@@ -27,12 +27,7 @@ from kb import (
     SearchFilters,
     SearchResult,
 )
-
-DEFAULT_KB = "var/kb"
-kb_option = click.option(
-    "--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB, show_default=True,
-    envvar="POLICYKB_KB_DIR", help="Knowledge-base directory (env POLICYKB_KB_DIR).",
-)
+from policykb.options import kb_option
 
 
 def _configure_logging(verbose: bool) -> None:

@@ -29,13 +29,9 @@ from evaluation import (
     write_outputs,
 )
 from kb import EXPIRED, IN_FORCE, SUPERSEDED, KBError, KnowledgeBase
+from policykb.options import kb_option
 
 SHARED = Path("../shared/corpus")
-DEFAULT_KB = "var/kb"
-kb_option = click.option(
-    "--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_KB, show_default=True,
-    envvar="POLICYKB_KB_DIR", help="Knowledge-base directory (env POLICYKB_KB_DIR).",
-)
 
 
 @contextmanager
