@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 from kb.errors import KnowledgeBaseNotFound
 from kb.jurisdiction import jurisdiction_of
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
+from kb.normalize import without_whitespace
 from kb.search import MAX_TOP_K, SearchFilters, Searcher, SearchResult, SearchSettings
 from kb.store import DB_FILENAME, Store
 from kb.tokenize import PolicyTokenizer
@@ -35,14 +35,13 @@ SETTINGS_KEY = "index_settings"
 SEARCH_SETTINGS_KEY = "search_settings"
 #: The fingerprint of the tokenizer that produced the stored terms.
 TERMS_FINGERPRINT_KEY = "terms_fingerprint"
-_WHITESPACE = re.compile(r"\s+")
 
 
 def content_hash(text: str) -> str:
     """Identity of a document's content: NFKC text without whitespace, so the same document
     in GBK and in UTF-8, re-wrapped or re-spaced by another extractor, is recognised as the
     same (whitespace carries no meaning in Chinese text)."""
-    folded = _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+    folded = without_whitespace(unicodedata.normalize("NFKC", text))
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 

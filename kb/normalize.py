@@ -29,6 +29,15 @@ def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
+def without_whitespace(text: str) -> str:
+    """``text`` with every run of whitespace removed: in Chinese text spacing and line
+    breaks carry no meaning, so two copies that differ only there are the same text."""
+    return _WHITESPACE.sub("", text)
+
+
 def normalize_for_matching(text: str) -> str:
     """Return ``text`` folded for tokenisation (NFKC, no invisibles, lower case, simplified)."""
     text = INVISIBLE.sub("", text)

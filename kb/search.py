@@ -35,7 +35,7 @@ from kb.familiarity import Familiarity, fusion_weights
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
 from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
-from kb.normalize import INVISIBLE, normalize_for_matching
+from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.store import Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED
@@ -45,7 +45,6 @@ MAX_TOP_K = 100
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 MODES = ("hybrid", "bm25", "dense")
-_WHITESPACE = re.compile(r"\s+")
 #: An ISO day, e.g. "2020-03-01".
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FUSIONS = ("weighted", "rrf")
@@ -385,10 +384,10 @@ class Searcher:
             document = documents[segment["doc_id"]]
             spans = match_spans(segment["text"], terms)
             i = position[segment_id]
-            same_text = _WHITESPACE.sub("", normalize_for_matching(segment["text"]))
-            repeated = first_rank_of_text.setdefault(same_text, len(hits) + 1)
+            rank = len(hits) + 1
+            first_rank = first_rank_of_text.setdefault(without_whitespace(normalize_for_matching(segment["text"])), rank)
             hits.append(Hit(
-                rank=len(hits) + 1,
+                rank=rank,
                 score=round(float(score), 6),
                 segment_id=segment_id,
                 doc_id=segment["doc_id"],
@@ -409,7 +408,7 @@ class Searcher:
                 highlights=[(segment["start"] + s, segment["start"] + e) for s, e in spans],
                 scores={"bm25": None if bm25_all is None else _round(float(bm25_all[i])),
                         "dense": None if dense_all is None else _round(float(dense_all[i]))},
-                same_text_as=repeated if repeated <= len(hits) else None,
+                same_text_as=first_rank if first_rank < rank else None,
             ))
         return hits
 
