@@ -27,6 +27,12 @@ REPEAL_CLAUSE = re.compile(r"(?P<clause>[^。；;]{0,200}?)(?:同时|即行|予�
 #: A title in book-title marks, e.g. "《常熟市住房公积金管理办法》".
 QUOTED_TITLE = re.compile(r"《(?P<title>[^《》]{2,80})》")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
+#: A validity period speaks of the document itself only in a sentence that names it ("本办法…有效期3年",
+#: "以上政策有效期至…"); "居民身份证的有效期为十年" in a law's body is about a certificate, not the law.
+SELF_REFERENCE = re.compile(r"本(?:办法|规定|通知|意见|细则|条例|方案|措施|政策|公告|决定|规则|制度|文件|实施意见|若干措施)"
+                            r"|(?:上述|以上|此次|前述)(?:政策|措施|规定)")
+#: Where a sentence ends, for finding the sentence a match stands in.
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,16 @@ def _add_years(iso: str, years: int) -> str:
     return f"{int(year) + years:04d}{rest}"
 
 
+def _own(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` whose sentence names the document itself (:data:`SELF_REFERENCE`)."""
+    for match in pattern.finditer(text):
+        starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())]
+        sentence_start = starts[-1] if starts else 0
+        if SELF_REFERENCE.search(text, sentence_start, match.end()):
+            return match
+    return None
+
+
 def read_validity(text: str, *, issued: str | None = None) -> ValidityStatements:
     """The validity statements of a cleaned document text; ``issued`` is its own date (ISO)."""
     effective = None
@@ -55,9 +71,9 @@ def read_validity(text: str, *, issued: str | None = None) -> ValidityStatements
     elif EFFECTIVE_ON_ISSUE.search(text):
         effective = issued
     expiry = None
-    if match := VALID_UNTIL.search(text):
+    if match := _own(VALID_UNTIL, text):
         expiry = parse_date(match.group("date"))
-    elif (match := VALID_FOR.search(text)) and (effective or issued):
+    elif (match := _own(VALID_FOR, text)) and (effective or issued):
         expiry = _add_years(effective or issued or "", _years(match.group("years")))
     repeals: list[str] = []
     for clause in REPEAL_CLAUSE.finditer(text):

@@ -28,3 +28,17 @@ def test_parse_document_puts_them_in_metadata_unless_the_record_says_otherwise()
     assert document.metadata["repeals"] == ["某市管理办法"]
     overridden = parse_document(text, doc_id="d", title="某市新管理办法", metadata={"effective_date": "2021-06-01"})
     assert overridden.metadata["effective_date"] == "2021-06-01"
+
+
+def test_a_certificates_validity_period_is_not_the_documents_own():
+    """居民身份证法 says how long an identity card is valid; the law itself does not expire."""
+    text = ("第五条 十六周岁以上公民的居民身份证的有效期为十年、二十年、长期。\n"
+            "第二十三条 本法自2004年1月1日起施行。")
+    found = read_validity(text, issued="2011-10-29")
+    assert found.effective_date == "2004-01-01"
+    assert found.expiry_date is None
+
+
+def test_a_validity_period_naming_the_policies_counts():
+    found = read_validity("以上政策自2020年2月1日起执行，有效期至2020年6月30日。")
+    assert found.expiry_date == "2020-06-30"
