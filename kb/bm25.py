@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -84,9 +84,15 @@ class BM25Index:
             vocabulary[i] = term
         return cls(matrix, vocabulary, parameters)
 
-    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every document; a repeated query term counts again, as in rank-bm25."""
-        counts = Counter(self.term_ids[t] for t in query_terms if t in self.term_ids)
+    def scores(self, query_terms: Sequence[str], extra: Mapping[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every document; a repeated query term counts again, as in rank-bm25.
+
+        ``extra`` adds weighted terms (query expansion): each counts ``weight`` times.
+        """
+        counts: Counter[int] = Counter(self.term_ids[t] for t in query_terms if t in self.term_ids)
+        for term, weight in (extra or {}).items():
+            if term in self.term_ids:
+                counts[self.term_ids[term]] += weight
         if not counts:
             return np.zeros(self.document_count, dtype=np.float32)
         columns = np.fromiter(counts.keys(), dtype=np.int64)

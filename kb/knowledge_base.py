@@ -23,6 +23,7 @@ from kb.errors import KnowledgeBaseNotFound
 from kb.jurisdiction import jurisdiction_of
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
 from kb.normalize import without_whitespace
+from kb.expansion import load_lexicon
 from kb.search import MAX_TOP_K, SearchFilters, Searcher, SearchResult, SearchSettings
 from kb.store import DB_FILENAME, Store
 from kb.tokenize import PolicyTokenizer
@@ -245,7 +246,8 @@ class KnowledgeBase:
         directory = current_generation(self.kb_dir)
         if self._searcher is None or directory is None or self._searcher.index.directory != directory:
             index = load_index(self.kb_dir, expected_fingerprint=self.tokenizer.fingerprint)
-            self._searcher = Searcher(index, self.store, self.tokenizer, self.search_settings)
+            self._searcher = Searcher(index, self.store, self.tokenizer, self.search_settings,
+                                      lexicon=load_lexicon(self.kb_dir))
         return self._searcher
 
     def warm_up(self) -> str:

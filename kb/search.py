@@ -31,10 +31,13 @@ from kb.abstain import (
 )
 from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
+from kb.expansion import QueryExpansion, load_lexicon
 from kb.familiarity import Familiarity, fusion_weights
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
 from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
+from kb.pretrained import find_pretrained
+from kb.word_vectors import WordVectors
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.store import Store
 from kb.tokenize import PolicyTokenizer
@@ -175,6 +178,8 @@ class SearchSettings:
     regions' by ``foreign_weight`` unless the question names them. Documents that
     confirmed answers (``policykb train`` pairs) point to are multiplied by
     1 + ``answered_weight`` x ln(1 + answers): citizens ask about the same laws again.
+    ``expansion`` also searches BM25 for the statutes' words for the citizens' words of the
+    question (``kb.expansion``).
     """
 
     place: tuple[str, ...] = ()
@@ -188,6 +193,7 @@ class SearchSettings:
     answered_weight: float = 0.1
     min_specificity: float = DEFAULT_MIN_SPECIFICITY
     max_refused: float = DEFAULT_MAX_REFUSED
+    expansion: bool = True
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -211,8 +217,10 @@ class Searcher:
     """Answers questions from one loaded generation and the store."""
 
     def __init__(self, index: LoadedIndex, store: Store, tokenizer: PolicyTokenizer,
-                 settings: SearchSettings | None = None) -> None:
+                 settings: SearchSettings | None = None, *, lexicon: dict[str, list[str]] | None = None) -> None:
         self.index = index
+        self._lexicon = lexicon if lexicon is not None else load_lexicon(None)
+        self._expansion: QueryExpansion | None = None
         self.store = store
         self.tokenizer = tokenizer
         self.settings = settings or SearchSettings()
@@ -256,10 +264,24 @@ class Searcher:
                                                  max_refused=self.settings.max_refused)
         return self._off_topic
 
+    @property
+    def expansion(self) -> QueryExpansion:
+        """Citizens' words -> statutes' words (``kb.expansion``), made on first use."""
+        if self._expansion is None:
+            available = find_pretrained()
+            vectors = WordVectors(available.files) if available.files is not None else None
+            bm25 = self.index.bm25
+            self._expansion = QueryExpansion(self._lexicon, self.tokenizer, bm25.vocabulary,
+                                             np.diff(bm25.matrix.indptr), bm25.document_count, vectors)
+        return self._expansion
+
     def prepare(self) -> None:
         """Fit now what is otherwise fitted at the first question (about 2-3 s over the full
-        corpus): the off-topic classifier and the confirmed questions' embeddings."""
+        corpus): the off-topic classifier, the query expansion and the confirmed questions'
+        embeddings."""
         _ = self.off_topic
+        if self.settings.expansion:
+            _ = self.expansion
         if self._follow_familiarity:
             _ = self.familiarity
 
@@ -332,7 +354,8 @@ class Searcher:
         bm25_top: list[tuple[int, float]] = []
         dense_top: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
-            bm25_all = self.index.bm25.scores(terms)
+            extra = self.expansion.expand(text, terms) if settings.expansion else None
+            bm25_all = self.index.bm25.scores(terms, extra)
             bm25_top = _top(bm25_all * prior, allowed, count, positive_only=True)
         if mode in ("hybrid", "dense"):
             assert self.index.model is not None and self.index.vectors is not None

@@ -174,9 +174,12 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
               help="Multiplier for the served place's own documents (1 = no boost).")
 @click.option("--max-refused", type=click.FloatRange(0, 0.5), default=None,
               help="Share of known policy questions the off-topic classifier may refuse (0 = never refuse).")
+@click.option("--expansion", type=click.Choice(["on", "off"]), default=None,
+              help="Also search for the statutes' words for a question's everyday words (synonyms lexicon, "
+                   "word vectors).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
-             max_refused: float | None) -> None:
+             max_refused: float | None, expansion: str | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -188,6 +191,8 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
         "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
         "foreign_weight": foreign_weight, "place_weight": place_weight,
         "max_refused": max_refused}.items() if value is not None}
+    if expansion is not None:
+        changes["expansion"] = expansion == "on"
     if place is not None:
         changes["place"] = _parse_place(place)
     with _clean_errors():
