@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +63,6 @@ class TrainingSettings:
     learning_rate: float = 0.05
     seed: int = 13
     question_offsets: bool = True  # terms of confirmed questions get a question-side offset
-    #: dimensions that start from pretrained term vectors (kb.distill) where they are installed; 0: LSA only
-    pretrained_dims: int = 128
 
 
 class EmbeddingModel:
@@ -233,38 +231,14 @@ def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: in
     model.eval()
 
 
-def _initial_vectors(corpus: Sequence[Sequence[str]], vocabulary: list[str], settings: TrainingSettings,
-                     term_vectors: Callable[[Sequence[str]], np.ndarray] | None) -> tuple[np.ndarray, str]:
-    """Starting term vectors and how they were made: LSA, or [LSA | pretrained].
-
-    Each term's pretrained part gets the length of its LSA part, which carries the IDF
-    weighting: a frequent word must not dominate a mean-pooled passage.
-    """
-    width = min(settings.pretrained_dims, settings.dim - 1) if term_vectors is not None else 0
-    lsa = _svd_term_vectors(corpus, vocabulary, settings.dim - width, settings.seed)
-    if width <= 0:
-        return lsa, "lsa"
-    from kb.distill import pca
-
-    pretrained = term_vectors(vocabulary)
-    if pretrained.shape[1] != width:
-        pretrained = pca(pretrained, width, settings.seed)
-    unit = pretrained / np.linalg.norm(pretrained, axis=1, keepdims=True).clip(1e-6)
-    scaled = unit * np.linalg.norm(lsa, axis=1, keepdims=True)
-    return np.ascontiguousarray(np.hstack([lsa, scaled]), dtype=np.float32), "lsa+pretrained"
-
-
 def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: TrainingSettings | None = None,
-                   *, supervised: Sequence[tuple[str, str, str]] = (), card: Mapping[str, Any] | None = None,
-                   term_vectors: Callable[[Sequence[str]], np.ndarray] | None = None) -> Path:
+                   *, supervised: Sequence[tuple[str, str, str]] = (), card: Mapping[str, Any] | None = None) -> Path:
     """Train the knowledge-base model on ``corpus`` (segments as term lists) into ``out_dir``.
 
     ``supervised`` holds (question, answering passage, hard negative) triplets as
     space-joined terms: real questions with their confirmed passages and a passage BM25
     ranks high but is wrong. They matter far more than the self-supervised pairs. ``card``
     adds the caller's own facts to the model card (e.g. what to compare to decide staleness).
-    ``term_vectors`` gives pretrained vectors for a list of terms (``kb.distill``); without
-    it the model starts from LSA alone.
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -283,7 +257,7 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
     offset_terms = frozenset(term for t in triplets for term in t[0].split() if term in known) \
         if settings.question_offsets and settings.supervised_epochs > 0 else frozenset()
     entries = [*vocabulary, *(QUESTION_OFFSET + term for term in sorted(offset_terms))]
-    weights, init = _initial_vectors(corpus, vocabulary, settings, term_vectors)
+    weights = _svd_term_vectors(corpus, vocabulary, settings.dim, settings.seed)
     weights = np.vstack([np.zeros((1, settings.dim), dtype=np.float32), weights,  # row 0: [UNK]
                          np.zeros((len(offset_terms), settings.dim), dtype=np.float32)])  # offsets start at 0
     tokenizer = Tokenizer(WordLevel({UNKNOWN: 0, **{t: i + 1 for i, t in enumerate(entries)}}, unk_token=UNKNOWN))
@@ -307,7 +281,7 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
     model.save(str(out_dir))
     facts = {**(card or {}), "model_id": model_id, "input": "terms", "vocabulary_size": len(vocabulary),
              "trained_on_segments": len(corpus), "pairs": len(pairs), "supervised": len(triplets),
-             "question_offsets": len(offset_terms), "init": init, "settings": asdict(settings)}
+             "question_offsets": len(offset_terms), "settings": asdict(settings)}
     (out_dir / MODEL_CARD).write_text(json.dumps(facts, ensure_ascii=False, indent=2), encoding="utf-8")
     log.info("trained %s on %d segments, %d pairs, %d supervised", model_id, len(corpus), len(pairs), len(triplets))
     return out_dir

@@ -25,9 +25,7 @@ import numpy as np
 
 from kb.bm25 import BM25Index, BM25Parameters
 from kb.embedding import KB_MODEL, EmbeddingModel, TrainingSettings, load_model, read_model_card, train_kb_model
-from kb.distill import pretrained_term_vectors
 from kb.errors import EmbeddingModelError, IndexMismatch, IndexNotBuilt
-from kb.pretrained import find_pretrained
 from kb.store import IndexRow, Store
 from kb.tokenize import PolicyTokenizer, TokenizerSettings
 
@@ -153,9 +151,6 @@ def _kb_model(kb_dir: Path, store: Store, tokenizer: PolicyTokenizer, bm25: BM25
     pairs = store.training_pairs()
     pair_count = len(pairs)
     stale = card is None or retrain or card.get("settings") != asdict(settings.training)
-    pretrained = find_pretrained() if settings.training.pretrained_dims > 0 else None
-    if card and not stale and pretrained is not None and pretrained.files is not None:
-        stale = card.get("init") != "lsa+pretrained"  # the pretrained files were installed since
     if card and not stale:
         trained = card.get("trained_on_segments", 0)
         stale = (len(corpus) > trained * (1 + RETRAIN_GROWTH) or len(corpus) < trained * (1 - RETRAIN_GROWTH)
@@ -165,14 +160,7 @@ def _kb_model(kb_dir: Path, store: Store, tokenizer: PolicyTokenizer, bm25: BM25
         progress(f"training the embedding model on {len(corpus):,} segments and {len(triplets):,} question pairs")
         scratch = models_dir / f".{KB_MODEL}.training"
         shutil.rmtree(scratch, ignore_errors=True)
-        term_vectors = None
-        if pretrained is not None and pretrained.files is not None:
-            term_vectors = pretrained_term_vectors(pretrained.files, store, dim=settings.training.pretrained_dims,
-                                                   seed=settings.training.seed, progress=progress)
-        elif pretrained is not None:
-            progress(f"pretrained term vectors unavailable ({pretrained.reason}): the model starts from LSA alone")
-        train_kb_model(corpus, scratch, settings.training, supervised=triplets, card={"pairs_in_store": pair_count},
-                       term_vectors=term_vectors)
+        train_kb_model(corpus, scratch, settings.training, supervised=triplets, card={"pairs_in_store": pair_count})
         if current.exists():
             shutil.rmtree(current)
         os.replace(scratch, current)
