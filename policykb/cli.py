@@ -177,9 +177,12 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
 @click.option("--expansion", type=click.Choice(["on", "off"]), default=None,
               help="Also search for the statutes' words for a question's everyday words (synonyms lexicon, "
                    "word vectors).")
+@click.option("--rerank", type=click.IntRange(0, 100), default=None,
+              help="Re-order this many first candidates with the pretrained sentence encoder (0 = off; "
+                   "about 25 ms a candidate).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
-             max_refused: float | None, expansion: str | None) -> None:
+             max_refused: float | None, expansion: str | None, rerank: int | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -190,7 +193,7 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
     changes: dict[str, Any] = {key: value for key, value in {
         "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
         "foreign_weight": foreign_weight, "place_weight": place_weight,
-        "max_refused": max_refused}.items() if value is not None}
+        "max_refused": max_refused, "rerank": rerank}.items() if value is not None}
     if expansion is not None:
         changes["expansion"] = expansion == "on"
     if place is not None:
