@@ -32,7 +32,7 @@ _CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十
 SELF_REFERENCE = re.compile(r"本(?:办法|规定|通知|意见|细则|条例|方案|措施|政策|公告|决定|规则|制度|文件|实施意见|若干措施)"
                             r"|(?:上述|以上|此次|前述)(?:政策|措施|规定)")
 #: Where a sentence ends, for finding the sentence a match stands in.
-_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+_SENTENCE_ENDS = "。；;！!？?\n"
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,7 @@ def _add_years(iso: str, years: int) -> str:
 def _own(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     """The first match of ``pattern`` whose sentence names the document itself (:data:`SELF_REFERENCE`)."""
     for match in pattern.finditer(text):
-        starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())]
-        sentence_start = starts[-1] if starts else 0
+        sentence_start = max(text.rfind(end, 0, match.start()) for end in _SENTENCE_ENDS) + 1
         if SELF_REFERENCE.search(text, sentence_start, match.end()):
             return match
     return None
