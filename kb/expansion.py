@@ -76,9 +76,11 @@ class QueryExpansion:
         self.settings = settings or ExpansionSettings()
         self.tokenizer = tokenizer
         known = set(vocabulary)
-        self._lexicon = {expression: [t for w in words for t in tokenizer.tokenize(w) if t in known]
-                         for expression, words in lexicon.items()}
-        self._lexicon = {e: list(dict.fromkeys(ts)) for e, ts in self._lexicon.items() if ts}
+        self._lexicon: dict[str, list[str]] = {}
+        for expression, words in lexicon.items():
+            formal = list(dict.fromkeys(t for w in words for t in tokenizer.tokenize(w) if t in known))
+            if formal:
+                self._lexicon[expression] = formal
         self._vectors = word_vectors
         self._targets: list[str] = []
         self._target_matrix = None

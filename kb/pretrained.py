@@ -35,7 +35,8 @@ FILES = (ENCODER_FILE, ENCODER_VOCABULARY_FILE, WORD_VECTORS_FILE, WORD_INDEX_FI
 
 @dataclass(frozen=True)
 class PretrainedFiles:
-    """Where the pretrained files are, and a name that changes when they do."""
+    """Where the pretrained files are, and a name that changes when they do (the files' sizes:
+    loaded models are kept per ``PretrainedFiles``, so a reinstalled package is read anew)."""
 
     directory: Path
     fingerprint: str

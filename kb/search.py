@@ -10,14 +10,13 @@ repeats a higher hit's (a notice republished under several ids) says so in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
 import logging
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -38,13 +37,14 @@ from kb.familiarity import Familiarity, fusion_weights
 from kb.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
 from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
+from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
 from kb.rerank import PASSAGE_HEAD, Reranker
-from kb.word_vectors import WordVectors
-from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
+from kb.sentence_encoder import load_sentence_encoder
 from kb.store import Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED
+from kb.word_vectors import load_word_vectors
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ class Searcher:
         """Citizens' words -> statutes' words (``kb.expansion``), made on first use."""
         if self._expansion is None:
             available = find_pretrained()
-            vectors = WordVectors(available.files) if available.files is not None else None
+            vectors = load_word_vectors(available.files) if available.files is not None else None
             bm25 = self.index.bm25
             self._expansion = QueryExpansion(self._lexicon, self.tokenizer, bm25.vocabulary,
                                              np.diff(bm25.matrix.indptr), bm25.document_count, vectors)
@@ -294,9 +294,7 @@ class Searcher:
                 log.warning("rerank is set but %s: answering without it", available.reason)
                 self._reranker = False
             else:
-                from kb.sentence_encoder import SentenceEncoder
-
-                self._reranker = Reranker(SentenceEncoder(available.files))
+                self._reranker = Reranker(load_sentence_encoder(available.files))
         return self._reranker or None
 
     def _passage_heads(self, segment_ids: Sequence[str]) -> dict[str, str]:

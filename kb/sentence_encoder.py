@@ -8,12 +8,15 @@ text whose cosine says how alike two sentences are ("公积金怎么提取？" /
 implementation gives the package's own ids (checked in ``tests/kb/test_pretrained.py``).
 
 It costs about 10 ms per question on one core and far more per passage, so policykb uses it
-where the count is small: vocabulary entries at build time, questions, a few candidates.
+where the count is small: a question and its first few candidates (:mod:`kb.rerank`).
+Loading the ONNX session takes a moment, so one encoder per set of files is kept
+(:func:`load_sentence_encoder`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -62,3 +65,10 @@ class SentenceEncoder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1
         return out / norms
+
+
+@lru_cache(maxsize=1)
+def load_sentence_encoder(files: PretrainedFiles) -> SentenceEncoder:
+    """The encoder for ``files``, loaded once per process (a new searcher after an index
+    switch or a settings change reuses it; other files, e.g. a reinstalled package, load anew)."""
+    return SentenceEncoder(files)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 
@@ -46,3 +47,10 @@ class WordVectors:
         """The known words among ``words`` and their vectors, in order."""
         known = [w for w in words if w in self.row]
         return known, self.vectors[[self.row[w] for w in known]] if known else np.zeros((0, DIMENSION), np.float32)
+
+
+@lru_cache(maxsize=1)
+def load_word_vectors(files: PretrainedFiles) -> WordVectors:
+    """The vectors of ``files``, read once per process (about 40 MB): a new searcher after an
+    index switch or a settings change reuses them."""
+    return WordVectors(files)
