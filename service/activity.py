@@ -15,6 +15,7 @@ Three rules shape this module:
 * It is a separate file from ``kb.sqlite``: the knowledge base stays the truth about documents
   and can be rebuilt, copied or shipped without anyone's questions in it. WAL mode with
   ``synchronous=NORMAL`` (a power cut may lose the last answers logged, never corrupt the file).
+  Plain ``sqlite3``: the service's dependencies are its web stack and ``kb``'s exports.
 
 Rows older than ``retention_days`` (default 180, the limit for question analytics) are deleted
 when the file is opened and once a day after.
@@ -34,8 +35,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from kb import IN_FORCE, SearchResult
 from service.masking import mask
 
@@ -47,6 +46,25 @@ CHANNELS = ("api", "console", "widget")
 RETENTION_DAYS = 180
 MAX_COMMENT_CHARS = 1000
 Clock = Callable[[], datetime]
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS queries (
+    query_id TEXT PRIMARY KEY, asked_at TEXT NOT NULL, question TEXT NOT NULL, channel TEXT NOT NULL,
+    mode TEXT, top_k INTEGER, filters TEXT, generation TEXT, reason TEXT, degraded TEXT,
+    hit_count INTEGER NOT NULL, latency_ms REAL
+);
+CREATE TABLE IF NOT EXISTS hits (
+    query_id TEXT NOT NULL, rank INTEGER NOT NULL, segment_id TEXT NOT NULL, doc_id TEXT NOT NULL, status TEXT,
+    PRIMARY KEY (query_id, rank)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    feedback_id INTEGER PRIMARY KEY, query_id TEXT NOT NULL, verdict TEXT NOT NULL, segment_id TEXT,
+    comment TEXT, created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queries_asked_at ON queries (asked_at);
+CREATE INDEX IF NOT EXISTS hits_doc_id ON hits (doc_id);
+CREATE INDEX IF NOT EXISTS feedback_query_id ON feedback (query_id);
+CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback (created_at);
+"""
 
 
 class ActivityUnavailable(Exception):
@@ -89,7 +107,7 @@ class ActivityLog:
         self.retention_days = retention_days
         self.clock = clock
         self._lock = threading.Lock()
-        self._db: sqlite_utils.Database | None = None
+        self._db: sqlite3.Connection | None = None
         self._purged_on: str | None = None
 
     @classmethod
@@ -99,40 +117,21 @@ class ActivityLog:
 
     # -- connection -------------------------------------------------------------------------
 
-    def _open(self) -> sqlite_utils.Database:
+    def _open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         try:
             connection.execute("PRAGMA busy_timeout = 10000")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-            db = sqlite_utils.Database(connection)
-            self._ensure_schema(db)
+            with connection:
+                connection.executescript(SCHEMA)
         except BaseException:
             connection.close()
             raise
-        return db
-
-    @staticmethod
-    def _ensure_schema(db: sqlite_utils.Database) -> None:
-        with db.conn:
-            db["queries"].create({
-                "query_id": str, "asked_at": str, "question": str, "channel": str, "mode": str, "top_k": int,
-                "filters": str, "generation": str, "reason": str, "degraded": str, "hit_count": int,
-                "latency_ms": float,
-            }, pk="query_id", if_not_exists=True)
-            db["hits"].create({"query_id": str, "rank": int, "segment_id": str, "doc_id": str, "status": str},
-                              pk=("query_id", "rank"), if_not_exists=True)
-            db["feedback"].create({
-                "feedback_id": int, "query_id": str, "verdict": str, "segment_id": str, "comment": str,
-                "created_at": str,
-            }, pk="feedback_id", if_not_exists=True)
-            db["queries"].create_index(["asked_at"], if_not_exists=True)
-            db["hits"].create_index(["doc_id"], if_not_exists=True)
-            db["feedback"].create_index(["query_id"], if_not_exists=True)
-            db["feedback"].create_index(["created_at"], if_not_exists=True)
+        return connection
 
     @contextmanager
-    def _database(self) -> Iterator[sqlite_utils.Database]:
+    def _database(self) -> Iterator[sqlite3.Connection]:
         """The open database under the lock; a failure closes it so the next call reopens."""
         with self._lock:
             try:
@@ -147,7 +146,7 @@ class ActivityLog:
     def _close_quietly(self) -> None:
         if self._db is not None:
             try:
-                self._db.conn.close()
+                self._db.close()
             except sqlite3.Error:
                 pass
             self._db = None
@@ -157,12 +156,12 @@ class ActivityLog:
         with self._lock:
             self._close_quietly()
 
-    def _purge_if_due(self, db: sqlite_utils.Database) -> None:
+    def _purge_if_due(self, db: sqlite3.Connection) -> None:
         today = self.clock().date().isoformat()
         if self._purged_on == today:
             return
         cutoff = _timestamp(self.clock() - timedelta(days=self.retention_days))
-        with db.conn:
+        with db:
             old = "SELECT query_id FROM queries WHERE asked_at < ?"
             db.execute(f"DELETE FROM hits WHERE query_id IN ({old})", [cutoff])
             db.execute(f"DELETE FROM feedback WHERE query_id IN ({old})", [cutoff])
@@ -184,9 +183,11 @@ class ActivityLog:
         hits = [{"query_id": query_id, "rank": hit.rank, "segment_id": hit.segment_id, "doc_id": hit.doc_id,
                  "status": hit.status} for hit in result.hits]
         try:
-            with self._database() as db, db.conn:
-                db["queries"].insert(row)
-                db["hits"].insert_all(hits)
+            with self._database() as db, db:
+                db.execute(f"INSERT INTO queries ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                           list(row.values()))
+                db.executemany("INSERT INTO hits (query_id, rank, segment_id, doc_id, status) "
+                               "VALUES (:query_id, :rank, :segment_id, :doc_id, :status)", hits)
         except ActivityUnavailable as error:
             log.warning("query not logged, the answer was sent anyway: %s", error)
             return False
@@ -220,10 +221,12 @@ class ActivityLog:
         comment = mask(comment).strip() if comment else None
         row = {"query_id": query_id, "verdict": verdict, "segment_id": segment_id or None,
                "comment": (comment or None) and comment[:MAX_COMMENT_CHARS], "created_at": _timestamp(self.clock())}
-        with self._database() as db, db.conn:
+        with self._database() as db, db:
             if db.execute("SELECT 1 FROM queries WHERE query_id = ?", [query_id]).fetchone() is None:
                 raise QueryNotFound(query_id)
-            row["feedback_id"] = db["feedback"].insert(row).last_pk
+            row["feedback_id"] = db.execute(
+                "INSERT INTO feedback (query_id, verdict, segment_id, comment, created_at) "
+                "VALUES (:query_id, :verdict, :segment_id, :comment, :created_at)", row).lastrowid
         return {"feedback_id": row["feedback_id"], **{k: v for k, v in row.items() if k != "feedback_id"}}
 
     # -- reading ----------------------------------------------------------------------------
