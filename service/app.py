@@ -19,7 +19,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
 from service.access import SerializedKB
+from service.activity import ActivityLog
+from service.analytics import install_analytics
 from service.errors import install_error_handlers
+from service.feedback_routes import install_feedback
 from service.limits import RequestBodyLimit
 from service.routes import GENERATION_HEADER, router
 from service.settings import ServiceSettings
@@ -46,15 +49,19 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         kb = SerializedKB(KnowledgeBase(settings.kb_dir))
+        activity = ActivityLog.beside(settings.kb_dir)
         try:
             try:
                 generation = kb.warm_up()
                 log.info("serving %s, index %s", settings.kb_dir, generation)
             except (IndexNotBuilt, IndexMismatch, EmbeddingModelError) as error:
                 log.warning("no servable index yet (%s); answering 503 until one is built", error)
+            activity.available()  # opened now so a problem shows at start-up; answers never wait on it
             app.state.kb = kb
+            app.state.activity = activity
             yield
         finally:
+            activity.close()
             kb.close()
 
     app = FastAPI(
@@ -68,6 +75,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(router)
+    install_feedback(app)
+    install_analytics(app)
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -9,6 +9,7 @@ send ``#`` as ``%23``: ``/v1/segments/changshu-2019-zhengwu-gongkai-yaodian%23s3
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,12 +17,13 @@ from fastapi.responses import JSONResponse
 
 from kb import KnowledgeBaseNotFound, SearchFilters
 from service.access import SerializedKB
+from service.activity import ActivityLog, new_query_id
 from service.schemas import (
     DEFAULT_LIST_LIMIT,
     MAX_LIST_LIMIT,
     MAX_OFFSET,
+    AskAnswer,
     AskRequest,
-    AskResponse,
     DocumentDetail,
     DocumentList,
     ErrorResponse,
@@ -58,18 +60,26 @@ router = APIRouter()
     "/v1/ask",
     tags=["search"],
     summary="Ask a question; get cited passages",
-    response_model=AskResponse,
+    response_model=AskAnswer,
     responses={200: {"headers": {GENERATION_HEADER: {"description": "index generation that answered",
                                                      "schema": {"type": "string"}}}},
                **_errors(400, 413, 415, 422, 503)},
 )
-def ask(body: AskRequest, kb: KB) -> JSONResponse:
+def ask(body: AskRequest, kb: KB, request: Request) -> JSONResponse:
     """Search the knowledge base. A question with no searchable term (only punctuation or
-    filler such as 你好) gets 200 with no hits and ``reason: "no_searchable_terms"``."""
+    filler such as 你好) gets 200 with no hits and ``reason: "no_searchable_terms"``. The answer
+    is logged (question masked) under its ``query_id``; logging never holds an answer back."""
     filters = body.filters.to_search_filters() if body.filters else SearchFilters()
+    started = time.perf_counter()
     result = kb.search(body.question, top_k=body.top_k, filters=filters, mode=body.mode)
+    latency_ms = (time.perf_counter() - started) * 1000
+    query_id = new_query_id()
+    activity: ActivityLog | None = getattr(request.app.state, "activity", None)
+    if activity is not None:
+        activity.record_query(query_id, result, top_k=body.top_k, channel=body.channel, latency_ms=latency_ms,
+                              filters=body.filters.model_dump(exclude_defaults=True) if body.filters else {})
     # Serialise the engine's own dict: a hit is exactly Hit.as_dict(), no re-validation cost.
-    return JSONResponse(result.as_dict(), headers={GENERATION_HEADER: result.generation})
+    return JSONResponse({**result.as_dict(), "query_id": query_id}, headers={GENERATION_HEADER: result.generation})
 
 
 @router.get("/v1/documents", tags=["documents"], summary="List documents", response_model=DocumentList,

@@ -18,6 +18,8 @@ from kb import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, SearchFilters
 
 Status = Literal["in_force", "expired", "superseded"]
 Mode = Literal["hybrid", "bm25", "dense"]
+#: Where a question came from, for the analytics (the agent console, the citizens' widget, any other caller).
+Channel = Literal["api", "console", "widget"]
 MAX_DOC_IDS = 1000
 MAX_ID_CHARS = 512
 MAX_LIST_LIMIT = 500
@@ -78,6 +80,7 @@ class AskRequest(BaseModel):
     top_k: StrictInt = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="How many passages to return.")
     filters: AskFilters | None = None
     mode: Mode = Field("hybrid", description="Retriever: hybrid (BM25 + dense, fused), bm25 or dense.")
+    channel: Channel = Field("api", description="Who asks, for the analytics: api, console or widget.")
 
     @field_validator("question")
     @classmethod
@@ -124,6 +127,12 @@ class AskResponse(BaseModel):
     reason: str | None
     degraded: str | None = Field(None, description="Why part of the index is not in use, e.g. "
                                  "embedding_model_unavailable (answers come from BM25 alone).")
+
+
+class AskAnswer(AskResponse):
+    """What ``POST /v1/ask`` returns: the search result and the id to give feedback on it."""
+
+    query_id: str = Field(description="Names this answer in POST /v1/feedback (the question is logged masked).")
 
 
 class DocumentSummary(BaseModel):
@@ -215,4 +224,5 @@ class ErrorResponse(BaseModel):
 #: Names of request fields that may appear in an error ``loc``; anything else is masked.
 KNOWN_FIELDS = frozenset(AskRequest.model_fields) | frozenset(AskFilters.model_fields) | {
     "body", "query", "path", "header", "limit", "offset", "doc_id", "segment_id",
+    "query_id", "verdict", "comment", "days", "threshold", "unanswered",
 }

@@ -21,6 +21,9 @@ from service.routes import router
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 ROUTES = {("/v1/ask", "post"), ("/v1/documents", "get"), ("/v1/documents/{doc_id}", "get"),
           ("/v1/segments/{segment_id}", "get"), ("/healthz", "get")}
+#: The feedback and analytics routes (service.feedback_routes, service.analytics).
+ACTIVITY_ROUTES = {("/v1/feedback", "post"), *((f"/v1/analytics/{name}", "get") for name in (
+    "summary", "queries", "gaps", "documents", "outdated", "feedback"))}
 
 
 def test_healthz_reports_counts_and_generation(client: TestClient, documents: list[Document]) -> None:
@@ -106,7 +109,7 @@ def test_a_new_generation_is_served_without_restart(kb_dir: Path, tmp_path: Path
 def test_openapi_lists_every_route_with_the_error_schema(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     listed = {(path, method) for path, item in spec["paths"].items() for method in item}
-    assert listed == ROUTES
+    assert listed == ROUTES | ACTIVITY_ROUTES
     ask = spec["paths"]["/v1/ask"]["post"]
     for status in ("400", "413", "415", "422", "503"):
         schema = ask["responses"][status]["content"]["application/json"]["schema"]
