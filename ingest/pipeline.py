@@ -97,14 +97,17 @@ def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, dict[str, An
 
 def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], *, fields: FieldMap | None = None,
                  faq: bool | FaqFieldMap = False, workers: int = 1, on_file: Callable[[Path], None] | None = None,
-                 progress: Progress | None = None) -> IngestReport:
+                 progress: Progress | None = None,
+                 on_stored: Callable[[int, int], None] | None = None) -> IngestReport:
     """Read every supported file under ``paths`` into ``kb``; failures are collected, not raised.
 
     ``fields`` maps the id/title/text fields of JSONL and CSV records. With ``faq`` true
     (or a :class:`FaqFieldMap` for other field names) record files are read as FAQ items
     instead, one single-segment document per question (see ``ingest.faq``); document
     files are read as usual. ``on_file`` is called with each file before it is read,
-    ``progress`` with (files done, total) for a progress bar.
+    ``progress`` with (files done, total) for a progress bar, ``on_stored`` with (documents,
+    characters) read so far after each batch is stored: one JSONL file of laws takes a minute,
+    and a file counter alone says nothing for that minute.
     """
     fields = fields or FieldMap()
     faq_fields = faq if isinstance(faq, FaqFieldMap) else FaqFieldMap() if faq else None
@@ -116,6 +119,8 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], *, fields: Fiel
         if batch:
             report.results.extend(kb.add_documents(batch, workers=workers))
             batch.clear()
+            if on_stored:
+                on_stored(len(report.results), report.characters)
 
     if progress:
         progress(0, len(files))

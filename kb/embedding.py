@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -208,8 +208,13 @@ def _self_supervised_pairs(corpus: Sequence[Sequence[str]], settings: TrainingSe
     return pairs
 
 
-def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: int, settings: TrainingSettings) -> None:
-    """MultipleNegativesRankingLoss over ``examples`` (anchor, positive[, hard negative])."""
+def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: int, settings: TrainingSettings,
+         stage: str, progress: Callable[[str], None] | None) -> None:
+    """MultipleNegativesRankingLoss over ``examples`` (anchor, positive[, hard negative]).
+
+    ``progress`` hears about every quarter of an epoch: training takes tens of seconds over a
+    large corpus, and a silent terminal looks like a hung one.
+    """
     import torch
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
@@ -217,9 +222,11 @@ def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: in
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     rng = random.Random(settings.seed)
     model.train()
-    for _epoch in range(epochs):
+    starts = range(0, len(examples), settings.batch_size)
+    report_every = max(1, len(starts) // 4)
+    for epoch in range(1, epochs + 1):
         rng.shuffle(examples)
-        for start in range(0, len(examples), settings.batch_size):
+        for batch_number, start in enumerate(starts, start=1):
             batch = examples[start : start + settings.batch_size]
             if len(batch) < 2:
                 continue
@@ -228,11 +235,15 @@ def _fit(model: Any, module: Any, examples: list[tuple[str, ...]], *, epochs: in
             optimizer.zero_grad()
             value.backward()
             optimizer.step()
+            if progress and (batch_number % report_every == 0 or batch_number == len(starts)):
+                progress(f"{stage}: epoch {epoch}/{epochs}, {min(start + settings.batch_size, len(examples)):,}"
+                         f"/{len(examples):,} examples")
     model.eval()
 
 
 def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: TrainingSettings | None = None,
-                   *, supervised: Sequence[tuple[str, str, str]] = (), card: Mapping[str, Any] | None = None) -> Path:
+                   *, supervised: Sequence[tuple[str, str, str]] = (), card: Mapping[str, Any] | None = None,
+                   progress: Callable[[str], None] | None = None) -> Path:
     """Train the knowledge-base model on ``corpus`` (segments as term lists) into ``out_dir``.
 
     ``supervised`` holds (question, answering passage, hard negative) triplets as
@@ -267,10 +278,12 @@ def train_kb_model(corpus: Sequence[Sequence[str]], out_dir: Path, settings: Tra
 
     pairs: list[tuple[str, ...]] = list(_self_supervised_pairs(corpus, settings)) if settings.epochs > 0 else []
     if pairs:
-        _fit(model, module, pairs, epochs=settings.epochs, settings=settings)
+        _fit(model, module, pairs, epochs=settings.epochs, settings=settings, stage="passages",
+             progress=progress)
     if triplets and settings.supervised_epochs > 0:
         questions_read = [(_with_offsets(t[0].split(), offset_terms), *t[1:]) for t in triplets]
-        _fit(model, module, questions_read, epochs=settings.supervised_epochs, settings=settings)
+        _fit(model, module, questions_read, epochs=settings.supervised_epochs, settings=settings,
+             stage="question pairs", progress=progress)
     with torch.no_grad():
         module.embedding.weight[0].zero_()
         module.embedding.weight.data = module.embedding.weight.data.contiguous()  # safetensors refuses views

@@ -160,7 +160,8 @@ def _kb_model(kb_dir: Path, store: Store, tokenizer: PolicyTokenizer, bm25: BM25
         progress(f"training the embedding model on {len(corpus):,} segments and {len(triplets):,} question pairs")
         scratch = models_dir / f".{KB_MODEL}.training"
         shutil.rmtree(scratch, ignore_errors=True)
-        train_kb_model(corpus, scratch, settings.training, supervised=triplets, card={"pairs_in_store": pair_count})
+        train_kb_model(corpus, scratch, settings.training, supervised=triplets, card={"pairs_in_store": pair_count},
+                       progress=progress)
         if current.exists():
             shutil.rmtree(current)
         os.replace(scratch, current)

@@ -82,3 +82,19 @@ def test_reingesting_the_seed_does_not_duplicate_it(tmp_path: Path, knowledge_ba
     second = ingest_paths(knowledge_base, [SEED])
     assert [r.outcome for r in first.results] == ["added"] and [r.outcome for r in second.results] == ["unchanged"]
     assert knowledge_base.store.counts() == counts
+
+
+def test_a_large_record_file_reports_what_it_has_stored_batch_by_batch(tmp_path: Path,
+                                                                       knowledge_base: KnowledgeBase) -> None:
+    """One JSONL file of thousands of laws is one "file": progress must also count stored records."""
+    from ingest.pipeline import BATCH_DOCUMENTS
+
+    count = BATCH_DOCUMENTS + 3
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"r{i}", "title": f"第{i}号通知",
+                                          "text": f"关于第{i}项补贴的通知。申请人向财政局提出申请，编号{i}。"},
+                                         ensure_ascii=False) for i in range(count)), encoding="utf-8")
+    heard: list[tuple[int, int]] = []
+    report = ingest_paths(knowledge_base, [path], on_stored=lambda documents, chars: heard.append((documents, chars)))
+    assert [documents for documents, _ in heard] == [BATCH_DOCUMENTS, count]
+    assert heard[-1][1] == report.characters and heard[0][1] < heard[-1][1]
