@@ -47,6 +47,8 @@ _ID_CHECK = "10X98765432"
 _MIN_INNER_GROUP = 3
 #: "+86 138 1234 5678": the country code is the one short group a number may start with.
 _COUNTRY_CODES = ("86", "0086")
+#: The longest a personal number can be written: a 19-digit card (a mobile with 0086 is 15).
+_MAX_DIGITS = 19
 
 
 def mask(text: str) -> str:
@@ -72,7 +74,11 @@ def _number_spans(text: str, offset: int, chain: str) -> list[tuple[int, int, st
     found = []
     i = 0
     while i < len(groups):
-        for j in range(len(groups) - 1, i - 1, -1):
+        last, digits = i, 0  # no personal number is longer than _MAX_DIGITS: bounds the work on long chains
+        while last < len(groups) and digits + len(groups[last][2]) <= _MAX_DIGITS:
+            digits += len(groups[last][2])
+            last += 1
+        for j in range(last - 1, i - 1, -1):
             parts = [group for _, _, group in groups[i:j + 1]]
             inner = parts[1:-1] if parts[0] in _COUNTRY_CODES else parts[:-1]
             if any(len(part) < _MIN_INNER_GROUP or part[-1] in "Xx" for part in inner):
