@@ -21,8 +21,10 @@ from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
 from service.access import SerializedKB
 from service.activity import ActivityLog
 from service.analytics import install_analytics
+from service.apidocs import install_docs
 from service.errors import install_error_handlers
 from service.feedback_routes import install_feedback
+from service.headers import SecurityHeaders
 from service.limits import RequestBodyLimit
 from service.routes import GENERATION_HEADER, router
 from service.settings import ServiceSettings
@@ -69,7 +71,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         summary="Chinese policy-document question answering with cited passages.",
         version=_version(),
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # served by service.apidocs from local files, not from a CDN
         openapi_url="/openapi.json" if settings.docs else None,
         redoc_url=None,
     )
@@ -77,8 +79,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(router)
     install_feedback(app)
     install_analytics(app)
+    if settings.docs:
+        install_docs(app)
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         # Added last, so it is outermost: error responses carry CORS headers too.
         app.add_middleware(
