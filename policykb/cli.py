@@ -61,7 +61,7 @@ def cli(verbose: bool) -> None:
     \b
     Example:
       policykb ingest corpus/ --kb var/kb
-      policykb ask "公积金怎么提取？" --kb var/kb
+      policykb ask "财政预决算信息在哪公开？" --kb var/kb
       policykb serve --kb var/kb
     """
     _configure_logging(verbose)
@@ -115,7 +115,9 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
         report = ingest_paths(knowledge_base, list(paths), fields=FieldMap(id_field, title_field, text_field),
                               faq=faq, workers=workers,
                               progress=lambda done, total: _progress(f"files {done}/{total}") if done else None,
-                              on_file=lambda p: _progress(f"reading {p}"))
+                              on_file=lambda p: _progress(f"reading {p}"),
+                              on_stored=lambda documents, characters: _progress(
+                                  f"stored {documents:,} documents ({characters:,} characters)"))
         stored = time.time() - started
         manifest = None
         if not no_build and (knowledge_base.is_stale() or retrain):
@@ -296,7 +298,7 @@ def ask(question: str | None, kb_dir: Path, top_k: int, as_json: bool, questions
 
     \b
     Examples:
-      policykb ask "公积金怎么提取？" --kb var/kb
+      policykb ask "财政预决算信息在哪公开？" --kb var/kb
       policykb ask --questions questions.jsonl --kb var/kb --top-k 10 --json > run.jsonl
     """
     if (question is None) == (questions is None):
@@ -355,8 +357,13 @@ def _ask_batch(knowledge_base: KnowledgeBase, path: Path, *, top_k: int, filters
 def serve(kb_dir: Path, host: str, port: int) -> None:
     """Serve the HTTP API (and its docs at /docs)."""
     from service import ServiceSettings, serve as run_server
+    from service.listen import CannotListen, ensure_can_listen
 
     with _clean_errors():
+        try:
+            ensure_can_listen(host, port)  # before the seconds spent loading the index
+        except CannotListen as error:
+            raise click.ClickException(str(error)) from None
         KnowledgeBase(kb_dir).manifest()  # load and verify here, failing clearly, not inside the server
         click.echo(f"policykb serving {kb_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         run_server(ServiceSettings(kb_dir=kb_dir, host=host, port=port))

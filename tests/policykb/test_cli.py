@@ -136,3 +136,32 @@ def test_ask_prints_a_republished_passage_once(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "same text as 1." in result.output
     assert result.output.count("审核后办理。") == 1  # the passage text itself, shown for the first copy only
+
+
+def test_every_example_question_in_the_help_and_readme_is_answered_by_the_bundled_corpus(seed_kb: Path) -> None:
+    """A newcomer tries the examples first: each must get a hit from what ships, not "no answer"."""
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    help_texts = [CliRunner().invoke(cli, args).output for args in (["--help"], ["ask", "--help"])]
+    examples = set(re.findall(r'policykb ask "([^"]+)"', readme + "".join(help_texts)))
+    examples |= set(re.findall(r'"question": "([^"]+)"', readme))
+    assert examples, "no example question found"
+    for question in sorted(examples):
+        result = CliRunner().invoke(cli, ["ask", question, "--kb", str(seed_kb), "--top-k", "1", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["hits"], f"example {question!r} gets no answer from corpus/"
+
+
+def test_serve_on_a_busy_port_says_so_at_once_without_loading_anything(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # no knowledge base at all: the port is checked first, so that is not what fails
+        result = CliRunner().invoke(cli, ["serve", "--kb", str(tmp_path / "none"), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
+    assert "Traceback" not in result.output
