@@ -26,6 +26,7 @@ from service.errors import install_error_handlers
 from service.feedback_routes import install_feedback
 from service.headers import SecurityHeaders
 from service.limits import RequestBodyLimit
+from service.pages import install_pages
 from service.routes import GENERATION_HEADER, router
 from service.settings import ServiceSettings
 
@@ -79,6 +80,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(router)
     install_feedback(app)
     install_analytics(app)
+    install_pages(app, settings)
     if settings.docs:
         install_docs(app)
     install_error_handlers(app)

@@ -12,7 +12,11 @@ Environment variables (all optional except the knowledge base directory):
     Address to listen on; default ``127.0.0.1:8000`` (loopback: put a TLS proxy in front).
 ``POLICYKB_CORS_ORIGINS``
     Comma-separated browser origins allowed to call the API (``https://www.example.gov.cn``);
-    empty (the default) adds no CORS headers at all.
+    empty (the default) adds no CORS headers at all. The same sites may embed the citizens'
+    widget (its frame's ``frame-ancestors``); with none set only the service's own pages may.
+``POLICYKB_HOTLINE``
+    The hotline number the widget offers when it has no answer; default ``12345`` (a page may
+    set its own with ``data-hotline``).
 ``POLICYKB_MAX_BODY_BYTES``
     Largest accepted request body; default 1 MiB, which keeps a 100,000-character question
     answerable with ``question_too_long`` while refusing multi-megabyte bodies with 413.
@@ -41,6 +45,9 @@ DEFAULT_LIMIT_CONCURRENCY = 64
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: A browser origin, e.g. "https://www.changshu.gov.cn" or "http://127.0.0.1:8080".
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+#: A telephone number as a caller dials it, e.g. "12345" or "0512-52712345".
+HOTLINE = re.compile(r"^[0-9+][0-9 \-]{1,19}$")
+DEFAULT_HOTLINE = "12345"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -57,6 +64,7 @@ class ServiceSettings:
     limit_concurrency: int | None = DEFAULT_LIMIT_CONCURRENCY
     docs: bool = True
     log_level: str = "info"
+    hotline: str = DEFAULT_HOTLINE
 
     def __post_init__(self) -> None:
         # Normalise in place (frozen, so through object.__setattr__) so that callers may pass a
@@ -76,6 +84,8 @@ class ServiceSettings:
             raise ValueError("limit_concurrency must be positive (or None for no limit)")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if not HOTLINE.match(self.hotline):
+            raise ValueError(f"hotline must be a telephone number such as 12345, not {self.hotline!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
@@ -104,6 +114,8 @@ class ServiceSettings:
             values["docs"] = _boolean("POLICYKB_DOCS", docs)
         if (level := get("LOG_LEVEL")) is not None:
             values["log_level"] = level.lower()
+        if (hotline := get("HOTLINE")) is not None:
+            values["hotline"] = hotline
         values.update({key: value for key, value in overrides.items() if value is not None})
         if "kb_dir" not in values:
             raise ValueError("no knowledge base directory: set POLICYKB_KB_DIR or pass kb_dir")
