@@ -54,7 +54,25 @@ def page_documents() -> list[Document]:
         Part("a1", "第一条", ("第一条<b onmouseover=alert(1)>",), XSS_TEXT, ("市城管局<img src=x onerror=alert(3)>",)),
         Part("a2", "第二条", ("第二条",), "可回收物投放到蓝色收集容器，有害垃圾投放到红色收集容器<svg onload=alert(4)>。"),
     ], doc_number="常城管〔2023〕<i>1</i>号", issuer="常熟市城市管理局<script>alert(5)</script>", date="2023-03-01")
-    return [*service_documents(), hostile]
+    return [*service_documents(), hostile, *dog_rules()]
+
+
+DOGS_OLD = "changshu-2016-yangquan"
+DOGS_NEW = "changshu-2023-yangquan"
+
+
+def dog_rules() -> list[Document]:
+    """Two versions of one rule: the 2023 one repeals the 2016 one by its 文号."""
+    return [
+        make_document(DOGS_OLD, "常熟市养犬管理规定", [
+            Part("a5", "第五条", ("第五条",), "养犬人应当在取得犬只后三十日内到公安机关办理养犬登记。", ("市公安局",)),
+        ], doc_number="常政规〔2016〕5号", issuer="常熟市人民政府", date="2016-07-01"),
+        make_document(DOGS_NEW, "常熟市养犬管理办法", [
+            Part("a6", "第六条", ("第六条",), "养犬人应当在取得犬只后十五日内通过政务服务平台办理养犬登记。",
+                 ("市公安局",)),
+        ], doc_number="常政规〔2023〕2号", issuer="常熟市人民政府", date="2023-05-01",
+            metadata={"repeals": ["常政规〔2016〕5号"]}),
+    ]
 
 
 @pytest.fixture(scope="session")

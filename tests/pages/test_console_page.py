@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.pages.conftest import XSS_SEGMENT, XSS_TEXT, XSS_TITLE, shot, wait_until
+from tests.pages.conftest import DOGS_NEW, DOGS_OLD, XSS_SEGMENT, XSS_TEXT, XSS_TITLE, shot, wait_until
 
 ZHENGWU_CITATION = ("根据《常熟市2019年政务公开工作要点》（常政办发〔2019〕43号）三、（四）：推进基层政务公开标准化规范化，"
                     "各镇（街道）要在政府网站集中公开政务公开目录。（责任部门：市政务办、各镇人民政府）")
@@ -99,6 +99,26 @@ def test_filters_include_expired_documents_only_when_asked(page: Any) -> None:
     expired = page.locator("#hits .hit", has_text="苏州市住房公积金提取管理办法").first
     assert expired.locator(".status").inner_text() == "已失效"
     assert expired.locator(".department").inner_text() == "转办：住房公积金管理中心"
+
+
+def hit_documents(page: Any) -> list[str]:
+    return page.evaluate("[...document.querySelectorAll('#hits .hit')].map((h) => h.dataset.segmentId.split('#')[0])")
+
+
+def test_a_superseded_rule_shows_with_its_successor_when_asked_for_or_as_of_its_time(page: Any) -> None:
+    search(page, "养犬登记怎么办理")
+    assert DOGS_NEW in hit_documents(page) and DOGS_OLD not in hit_documents(page)
+    page.locator("#include-superseded").check()
+    wait_until(page, f"document.querySelector('#hits .hit[data-segment-id=\"{DOGS_OLD}#a5\"]')")
+    old = page.locator(f"#hits .hit[data-segment-id='{DOGS_OLD}#a5']")
+    assert old.locator(".status").inner_text() == "已被替代"
+    old.locator("button.successor").click()
+    wait_until(page, "document.querySelector('#doc .doc-title')?.textContent === '常熟市养犬管理办法'")
+    page.locator("#include-superseded").uncheck()
+    page.locator("#as-of").fill("2018-01-01")
+    wait_until(page, f"document.querySelector('#hits .hit[data-segment-id=\"{DOGS_OLD}#a5\"]')")
+    # In 2018 the 2016 rule was in force, so a search as of then finds it without the checkbox.
+    assert DOGS_OLD in hit_documents(page)
 
 
 def test_limiting_the_search_to_one_document(page: Any) -> None:
