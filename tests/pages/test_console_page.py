@@ -87,6 +87,14 @@ def test_arrows_move_between_hits_and_slash_returns_to_the_search(page: Any) -> 
     assert page.locator("#hits .hit.selected .rank").inner_text() == "1"
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "q"
+    # Tab reaches a hit's buttons; Enter on one presses it (copies) rather than opening the document.
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "copy"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#toast:not([hidden])")
+    assert page.evaluate("navigator.clipboard.readText()").startswith("根据《")
+    assert page.locator("#doc").is_hidden()
 
 
 def test_filters_include_expired_documents_only_when_asked(page: Any) -> None:

@@ -147,7 +147,7 @@ function hitCard(hit, index) {
     actions.append(el("span", { class: "department", text: `转办：${hit.departments.join("、")}` }));
   }
   const action = (label, handler, className = "") => {
-    const button = el("button", { class: className, text: label, attrs: { type: "button", tabindex: "-1" } });
+    const button = el("button", { class: className, text: label, attrs: { type: "button" } });
     button.addEventListener("click", (event) => {
       event.stopPropagation();
       select(index, false);
@@ -294,8 +294,10 @@ async function feedback(verdict, button, segmentId) {
 
 // ---- keyboard and wiring --------------------------------------------------------------------
 
+// Keys that type into a field belong to the field; a checkbox types nothing.
 function typing(target) {
-  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+  if (target instanceof HTMLInputElement) return !["checkbox", "radio", "button", "submit"].includes(target.type);
+  return target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
 }
 
 document.addEventListener("keydown", (event) => {
@@ -315,7 +317,7 @@ document.addEventListener("keydown", (event) => {
     const next = state.selected + (event.key === "ArrowDown" ? 1 : -1);
     if (next < 0) ui.input.focus();
     else select(next);
-  } else if (event.key === "Enter" && !typing(event.target) && selectedHit()) {
+  } else if (event.key === "Enter" && !typing(event.target) && !(event.target instanceof HTMLButtonElement) && selectedHit()) {
     event.preventDefault();
     openDocument(selectedHit());
   } else if ((event.key === "c" || event.key === "C") && !typing(event.target)) {
