@@ -16,11 +16,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +154,58 @@ def start_server(kb_dir: Path, log_dir: Path, **env: str) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def server(pages_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The service over the pages' knowledge base; one site may embed it."""
+def listed_site_port() -> int:
+    """The port of a stand-in government site (on loopback) that the service lists."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server(pages_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory, listed_site_port: int) -> Iterator[Server]:
+    """The service over the pages' knowledge base; two sites may embed it."""
     yield from start_server(pages_kb_dir, tmp_path_factory.mktemp("pages-server"),
-                            POLICYKB_CORS_ORIGINS=EMBEDDING_ORIGIN)
+                            POLICYKB_CORS_ORIGINS=f"{EMBEDDING_ORIGIN},http://127.0.0.1:{listed_site_port}")
+
+
+HOST_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>政府网站</title>
+<link rel="icon" href="data:,"></head>
+<body><h1>某政府网站</h1><script src="{base}/widget.js" data-hotline="0512-52712345"></script></body></html>"""
+
+
+def host_site(port: int, service_base: str) -> Iterator[str]:
+    """Serve a page of another site that includes the widget, on ``port``; yields its origin."""
+    body = HOST_PAGE.format(base=service_base).encode("utf-8")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+@pytest.fixture(scope="session")
+def listed_site(server: Server, listed_site_port: int) -> Iterator[str]:
+    """A site in the service's list, on another origin, with the widget on its page."""
+    yield from host_site(listed_site_port, server.base)
+
+
+@pytest.fixture(scope="session")
+def unlisted_site(server: Server) -> Iterator[str]:
+    """A site the service does not list, with the widget on its page."""
+    yield from host_site(free_port(), server.base)
 
 
 @pytest.fixture(scope="session")
@@ -189,6 +239,8 @@ class Watch:
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    #: Origins of stand-in host sites that the tests themselves serve on loopback.
+    host_origins: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -211,7 +263,7 @@ def page(browser: Any, server: Server, watch: Watch) -> Iterator[Any]:
         dialog.dismiss()
 
     def on_request(request: Any) -> None:
-        if not request.url.startswith((server.base, "data:", "about:")):
+        if not request.url.startswith((server.base, "data:", "about:", *watch.host_origins)):
             watch.foreign_requests.append(request.url)
 
     context.on("dialog", on_dialog)

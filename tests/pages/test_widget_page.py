@@ -107,3 +107,31 @@ def test_markup_in_a_document_is_shown_as_text_in_the_widget(page: Any) -> None:
     page.locator("#doc mark.cited").wait_for()
     assert page.locator("#doc mark.cited").inner_text() == XSS_TEXT
     assert page.locator("#doc img, #doc script").count() == 0
+
+
+
+def test_a_listed_site_of_another_origin_embeds_the_widget(page: Any, watch: Any, listed_site: str) -> None:
+    watch.host_origins.append(listed_site)
+    page.goto(f"{listed_site}/index.html")
+    page.locator("[data-policykb-widget] button").click()
+    frame = page.locator("[data-policykb-widget] iframe").element_handle().content_frame()
+    frame.wait_for_selector("body[data-ready='true']")
+    reply = ask(frame, "领取失业保险金期间能享受医疗保险待遇吗")
+    assert reply.locator("blockquote.cite").first.get_attribute("data-segment-id") == "lawrefbook:24e933d71ff9#a54"
+    assert "0512-52712345" in ask(frame, "你好").locator(".hotline").inner_text()
+    # The site cannot read the conversation: the frame is of another origin.
+    assert page.evaluate("""() => document.querySelector('[data-policykb-widget]').shadowRoot
+        .querySelector('iframe').contentDocument === null""")
+
+
+def test_a_site_not_listed_cannot_frame_the_widget(page: Any, watch: Any, unlisted_site: str) -> None:
+    watch.host_origins.append(unlisted_site)
+    page.goto(f"{unlisted_site}/index.html")
+    page.locator("[data-policykb-widget] button").click()
+    frame = page.locator("[data-policykb-widget] iframe").element_handle().content_frame()
+    wait_until(page, "true")
+    page.wait_for_timeout(1000)
+    assert frame.evaluate("document.body ? document.body.dataset.ready || null : null") is None
+    refused = [error for error in watch.errors if "frame-ancestors" in error]
+    assert refused, watch.errors
+    watch.errors[:] = [error for error in watch.errors if error not in refused]
