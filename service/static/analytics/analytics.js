@@ -174,6 +174,7 @@ function renderCited(data) {
   const list = $("never-cited");
   list.replaceChildren();
   for (const doc of data.never_cited.documents) list.append(el("li", documentName(doc)));
+  if (!data.never_cited.total) list.append(el("li", "每个文件都被引用过。", "empty"));
   if (data.never_cited.total > data.never_cited.documents.length) {
     list.append(el("li", `……共 ${data.never_cited.total} 个`, "empty"));
   }
