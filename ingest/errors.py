@@ -10,9 +10,13 @@ from __future__ import annotations
 
 __all__ = [
     "CorruptFile",
+    "DuplicateRecord",
     "EncryptedFile",
     "IngestError",
+    "InvalidRecord",
     "NeedsOCR",
+    "NotARegularFile",
+    "OutsideFolder",
     "TooLarge",
     "UnsafeFile",
     "UnsupportedType",
@@ -59,3 +63,27 @@ class NeedsOCR(IngestError):
     """A PDF (or some of its pages) is only pictures of text: there is no text layer to read."""
 
     code = "needs_ocr"
+
+
+class InvalidRecord(IngestError):
+    """A JSONL or CSV record whose fields have the wrong types (a text that is a number)."""
+
+    code = "invalid_record"
+
+
+class DuplicateRecord(IngestError):
+    """A second record of the same file with an id already used: it would replace the first."""
+
+    code = "duplicate_id"
+
+
+class OutsideFolder(IngestError):
+    """A link (or a manifest entry) that leads out of the folder being ingested."""
+
+    code = "outside_folder"
+
+
+class NotARegularFile(IngestError):
+    """A named pipe, socket, device or a link that leads nowhere: nothing to read as a document."""
+
+    code = "not_a_file"

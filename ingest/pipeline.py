@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, NotARegularFile, OutsideFolder
 from ingest.faq import FaqFieldMap, read_faq
 from ingest.readers import DOCUMENT_SUFFIXES, read_document
 from ingest.records import RECORD_SUFFIXES, FieldMap, read_records
@@ -51,22 +53,70 @@ Progress = Callable[[int, int], None]
 read_text_file = read_document
 
 
-def _manifest_entries(folder: Path) -> dict[Path, dict[str, Any]]:
+def _manifest_entries(folder: Path) -> tuple[dict[Path, dict[str, Any]], list[Failure]]:
+    """The manifest's entries by resolved file path; entries that lead out of ``folder`` are refused."""
     path = folder / MANIFEST_NAME
     if not path.exists():
-        return {}
+        return {}, []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {(folder / entry["file"]).resolve(): entry for entry in data.get("documents", [])}
+        entries, refused = {}, []
+        inside = folder.resolve()
+        for entry in data.get("documents", []):
+            target = (folder / entry["file"]).resolve()
+            if not target.is_relative_to(inside):
+                refused.append(Failure(str(path), f"entry {entry['file']!r} leads out of the folder; ignored",
+                                       OutsideFolder.code))
+                continue
+            entries[target] = entry
+        return entries, refused
     except (ValueError, KeyError, TypeError) as error:
         raise IngestError(f"{path}: not a valid manifest ({error})") from error
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Failure]]:
+    """The regular files under ``folder`` in sorted order, never leaving it.
+
+    Links are followed only to files inside the folder; a link out of it (``passwd ->
+    /etc/passwd``), a link that leads nowhere or round in a loop, a link to a folder, and
+    named pipes, sockets and devices are reported and skipped: reading a pipe would block
+    for ever, and a link out would store (and then serve) a file nobody asked for.
+    """
+    inside = folder.resolve()
+    files: list[Path] = []
+    skipped: list[Failure] = []
+    for directory, folders, names in os.walk(folder, followlinks=False):
+        here = Path(directory)
+        for name in sorted(folders):
+            if (here / name).is_symlink():
+                skipped.append(Failure(str(here / name), "a link to a folder; not followed", OutsideFolder.code))
+        folders[:] = sorted(name for name in folders if not (here / name).is_symlink())
+        for name in sorted(names):
+            file = here / name
+            try:
+                target = file.resolve(strict=True)
+                mode = target.stat().st_mode
+            except (OSError, RuntimeError):  # dangling link, link loop, vanished meanwhile
+                skipped.append(Failure(str(file), "a link that leads nowhere (or round in a loop); skipped",
+                                       NotARegularFile.code))
+                continue
+            if not target.is_relative_to(inside):
+                skipped.append(Failure(str(file), "a link to a file outside the folder; not read",
+                                       OutsideFolder.code))
+            elif not stat.S_ISREG(mode):
+                skipped.append(Failure(str(file), "not a regular file (a pipe, socket or device); skipped",
+                                       NotARegularFile.code))
+            else:
+                files.append(file)
+    return files, skipped
 
 
 def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, dict[str, Any]]], list[Failure]]:
     """Supported files under ``paths`` (folders walked in sorted order) with manifest entries.
 
     Supported are .txt/.md/.docx/.pdf/.html/.htm documents and .jsonl/.csv records;
-    whether a file's content matches its name is checked when it is read.
+    whether a file's content matches its name is checked when it is read. Nothing outside
+    the named paths is read (see :func:`_walk`); a file named directly is read where it is.
     """
     found: list[tuple[Path, dict[str, Any]]] = []
     failures: list[Failure] = []
@@ -74,12 +124,17 @@ def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, dict[str, An
         path = Path(raw)
         if path.is_dir():
             entries: dict[Path, dict[str, Any]] = {}
-            for manifest in sorted(path.rglob(MANIFEST_NAME)):
+            files, skipped = _walk(path)
+            failures.extend(skipped)
+            for manifest in (f for f in files if f.name == MANIFEST_NAME):
                 try:
-                    entries.update(_manifest_entries(manifest.parent))
+                    manifest_entries, refused = _manifest_entries(manifest.parent)
                 except IngestError as error:
                     failures.append(Failure(str(manifest), str(error)))
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                    continue
+                entries.update(manifest_entries)
+                failures.extend(refused)
+            for file in files:
                 if file.name == MANIFEST_NAME or file.name.startswith((".", "~$")):
                     continue  # "~$通知.docx" is Word's lock file beside an open document
                 if file.suffix.lower() in SUPPORTED_SUFFIXES:
@@ -90,6 +145,9 @@ def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, dict[str, An
             else:
                 failures.append(Failure(str(path), f"unsupported file type {path.suffix or '(none)'!r}",
                                         "unsupported_type"))
+        elif path.exists():
+            failures.append(Failure(str(path), "not a regular file (a pipe, socket or device); skipped",
+                                    NotARegularFile.code))
         else:
             failures.append(Failure(str(path), "no such file or folder"))
     return found, failures
