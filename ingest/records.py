@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.decode import MAX_REPLACEMENT_SHARE, DecodeError, decode_bytes
-from ingest.errors import IngestError
+from ingest.errors import DuplicateRecord, IngestError, InvalidRecord
 from ingest.parse import parse_document, textless_document
 from ingest.report import Failure
 from kb import Document
@@ -113,14 +113,23 @@ def _csv_rows(path: Path, required: tuple[str, ...],
 
 def documents_from_rows(rows: Iterable[tuple[str, dict[str, Any]] | Failure],
                         make: Callable[[dict[str, Any], str], Document]) -> Iterator[Document | Failure]:
-    """``make`` applied to each row; a row it cannot turn into a document yields a Failure."""
+    """``make`` applied to each row; a row it cannot turn into a document yields a Failure.
+
+    Two records of one file with the same id are one document told twice: the second would
+    silently replace the first when stored, so it is refused and the first kept.
+    """
+    first_with_id: dict[str, str] = {}
     for item in rows:
         if isinstance(item, Failure):
             yield item
             continue
         where, record = item
         try:
-            yield make(record, where)
+            document = make(record, where)
+            if (first := first_with_id.setdefault(document.doc_id, where)) != where:
+                raise DuplicateRecord(f"id {document.doc_id!r} is already used by line "
+                                      f"{first.rsplit(':', 1)[-1]} of this file; not stored")
+            yield document
         except IngestError as error:
             yield Failure(where, str(error), error.code)
         except Exception as error:  # a parser defect must not stop the other records
@@ -134,6 +143,13 @@ def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
     yield from documents_from_rows(rows, lambda record, where: record_document(record, fields, where))
 
 
+def _json_type(value: Any) -> str:
+    """How JSON would call ``value``'s type, for messages written to people who wrote JSON."""
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
 def record_document(record: dict[str, Any], fields: FieldMap, where: str) -> Document:
     """One record as a document: text, id and title from the mapped fields, the rest as metadata."""
     text = record.get(fields.text_field)
@@ -142,7 +158,11 @@ def record_document(record: dict[str, Any], fields: FieldMap, where: str) -> Doc
         raise IngestError(f"no id in field {fields.id_field!r}")
     title = record.get(fields.title_field)
     metadata = {k: v for k, v in record.items() if k not in (fields.id_field, fields.title_field, fields.text_field)}
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise InvalidRecord(f"field {fields.text_field!r} must be a string, not {_json_type(text)}")
+    if not isinstance(doc_id, str | int) or isinstance(doc_id, bool):
+        raise InvalidRecord(f"field {fields.id_field!r} must be a string or a number, not {_json_type(doc_id)}")
+    if not text or not text.strip():
         if isinstance(title, str) and title.strip():
             return textless_document(doc_id=str(doc_id).strip(), title=title, metadata=metadata, source=where)
         raise IngestError(f"no text in field {fields.text_field!r} and no title in {fields.title_field!r}")

@@ -98,3 +98,30 @@ def test_a_large_record_file_reports_what_it_has_stored_batch_by_batch(tmp_path:
     report = ingest_paths(knowledge_base, [path], on_stored=lambda documents, chars: heard.append((documents, chars)))
     assert [documents for documents, _ in heard] == [BATCH_DOCUMENTS, count]
     assert heard[-1][1] == report.characters and heard[0][1] < heard[-1][1]
+
+
+def test_a_second_record_with_the_same_id_is_refused_and_the_first_kept(tmp_path: Path,
+                                                                        knowledge_base: KnowledgeBase) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "n1", "title": "稳岗返还通知", "text": NOTICE},
+        {"id": "n2", "title": "另一个通知", "text": "关于高龄津贴发放的通知\n\n一、八十周岁以上老人每月领取高龄津贴。"},
+        {"id": "n1", "title": "同一编号的另一条", "text": "关于创业补贴的通知\n\n一、首次创业的可以申请一次性创业补贴。"},
+    ]), encoding="utf-8")
+    report = ingest_paths(knowledge_base, [path])
+    assert [(Path(f.source).name, f.code) for f in report.failures] == [("records.jsonl:3", "duplicate_id")]
+    assert "line 1" in report.failures[0].reason
+    assert knowledge_base.document("n1")["title"] == "稳岗返还通知"
+    assert sorted(d["doc_id"] for d in knowledge_base.documents()) == ["n1", "n2"]
+
+
+@pytest.mark.parametrize("text,kind", [(12345, "a number"), (["第一条", "第二条"], "a list"), ({"a": 1}, "an object"),
+                                       (True, "true/false")])
+def test_a_record_whose_text_is_not_a_string_is_refused_not_stored_empty(
+        tmp_path: Path, knowledge_base: KnowledgeBase, text: object, kind: str) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text(json.dumps({"id": "bad", "title": "有标题的记录", "text": text}, ensure_ascii=False),
+                    encoding="utf-8")
+    report = ingest_paths(knowledge_base, [path])
+    assert [(f.code, f.reason) for f in report.failures] == [("invalid_record", f"field 'text' must be a string, not {kind}")]
+    assert knowledge_base.documents() == []
