@@ -61,6 +61,17 @@ SUPERVISED_WEIGHTS = (0.4, 0.6)
 UNSUPERVISED_WEIGHTS = (0.5, 0.5)
 
 
+def _is_day(text: object) -> bool:
+    """A real calendar day written YYYY-MM-DD ("2019-13-45" and "2021-02-29" are not)."""
+    if not isinstance(text, str) or not _ISO_DAY.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     """Which segments may be returned: by document and by validity status.
@@ -76,7 +87,7 @@ class SearchFilters:
     as_of: str | None = None
 
     def __post_init__(self) -> None:
-        if self.as_of is not None and not _ISO_DAY.match(self.as_of):
+        if self.as_of is not None and not _is_day(self.as_of):
             raise InvalidFilter(f"as_of must be a date like 2020-03-01, not {self.as_of!r}")
         unknown = [s for s in self.statuses if s not in STATUSES]
         if unknown:

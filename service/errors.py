@@ -78,7 +78,7 @@ MESSAGES = {
     "top_k_invalid": f"top_k must be an integer from 1 to {MAX_TOP_K}",
     "mode_invalid": "mode must be one of hybrid, bm25, dense",
     "invalid_filter": "filters may hold doc_ids (a list of strings), statuses (in_force, expired, superseded), "
-                      "include_expired and include_superseded (true or false)",
+                      "include_expired and include_superseded (true or false) and as_of (a day such as 2020-03-01)",
     "pagination_invalid": f"limit must be an integer from 1 to {MAX_LIST_LIMIT} and offset an integer "
                           f"from 0 to {MAX_OFFSET}",
     "invalid_request": "the request is not valid; see details",

@@ -87,11 +87,17 @@ def test_search_returns_the_version_in_force_and_history_on_request(versioned_kb
     assert versioned_kb.document("fund-2015")["superseded_by"] == "fund-2024"
 
 
-def test_bad_as_of_is_refused() -> None:
+@pytest.mark.parametrize("as_of", ["last year", "2019-13-45", "2021-02-29", "2020-00-10", "2020-1-5"])
+def test_bad_as_of_is_refused(as_of: str) -> None:
+    """Impossible days too: "2019-13-45" was once accepted and compared as a number."""
     from kb import InvalidFilter
 
-    with pytest.raises(InvalidFilter):
-        SearchFilters(as_of="last year")
+    with pytest.raises(InvalidFilter, match="as_of must be a date"):
+        SearchFilters(as_of=as_of)
+
+
+def test_a_leap_day_is_a_day() -> None:
+    assert SearchFilters(as_of="2020-02-29").as_of == "2020-02-29"
 
 
 def test_a_document_is_in_force_through_its_last_valid_day() -> None:
