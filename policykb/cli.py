@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +52,17 @@ def _clean_errors() -> Iterator[None]:
 
 def _progress(message: str) -> None:
     click.echo(f"  {message}", err=True)
+
+
+#: The highlight tags of a snippet (the only markup it holds; the rest is HTML-escaped text).
+MARK_TAG = re.compile(r"(</?mark>)")
+
+
+def _shown(text: object) -> str:
+    """``text`` safe for a terminal: control and format characters (an escape sequence or a
+    right-to-left override in a file name) are written as escapes, never sent raw."""
+    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp") else
+                   ch.encode("unicode_escape").decode("ascii") for ch in str(text))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,7 +128,7 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
         report = ingest_paths(knowledge_base, list(paths), fields=FieldMap(id_field, title_field, text_field),
                               faq=faq, workers=workers,
                               progress=lambda done, total: _progress(f"files {done}/{total}") if done else None,
-                              on_file=lambda p: _progress(f"reading {p}"),
+                              on_file=lambda p: _progress(f"reading {_shown(p)}"),
                               on_stored=lambda documents, characters: _progress(
                                   f"stored {documents:,} documents ({characters:,} characters)"))
         stored = time.time() - started
@@ -137,11 +150,12 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
         )
         for result in report.results:
             if result.outcome == "duplicate":
-                click.echo(f"  duplicate: {result.doc_id} has the same text as {result.same_as}; not stored")
+                click.echo(f"  duplicate: {_shown(result.doc_id)} has the same text as {_shown(result.same_as)}; "
+                           "not stored")
         if report.failures:
             click.echo("failed:", err=True)
             for failure in report.failures:
-                click.echo(f"  {failure.source}\t{failure.reason}", err=True)
+                click.echo(f"  {_shown(failure.source)}\t{_shown(failure.reason)}", err=True)
     if report.failures:
         sys.exit(1)
 
@@ -261,6 +275,7 @@ def _filters(doc_ids: tuple[str, ...], include_expired: bool, include_superseded
 
 
 def _print_result(result: SearchResult) -> None:
+    """A result for a person at a terminal; every text from a document goes through :func:`_shown`."""
     if not result.hits:
         click.echo(f"no answer ({result.reason})")
         return
@@ -268,15 +283,17 @@ def _print_result(result: SearchResult) -> None:
         path = " > ".join(hit.section_path) or "(正文)"
         number = f" {hit.doc_number}" if hit.doc_number else ""
         replaced = f" -> {hit.superseded_by}" if hit.superseded_by else ""
-        click.secho(f"{hit.rank}. {hit.title}{number}  [{hit.status}{replaced}]  score {hit.score:.4f}", bold=True)
-        click.echo(f"   {path}  ({hit.segment_id}, chars {hit.start}-{hit.end})")
+        click.secho(_shown(f"{hit.rank}. {hit.title}{number}  [{hit.status}{replaced}]  score {hit.score:.4f}"),
+                    bold=True)
+        click.echo(_shown(f"   {path}  ({hit.segment_id}, chars {hit.start}-{hit.end})"))
         if hit.departments:
-            click.echo(f"   责任部门: {'、'.join(hit.departments)}")
+            click.echo(_shown(f"   责任部门: {'、'.join(hit.departments)}"))
         if hit.same_text_as:  # a republished copy: cite it, but do not make the agent read it twice
             click.echo(f"   same text as {hit.same_text_as}.")
             continue
-        snippet = hit.snippet.replace("<mark>", "\x1b[1;33m").replace("</mark>", "\x1b[0m")
-        click.echo(f"   {html.unescape(snippet)}")
+        marks = {"<mark>": "\x1b[1;33m", "</mark>": "\x1b[0m"}  # click drops them when not at a terminal
+        snippet = "".join(marks.get(part) or _shown(html.unescape(part)) for part in MARK_TAG.split(hit.snippet))
+        click.echo(f"   {snippet}")
 
 
 @cli.command()
@@ -381,7 +398,8 @@ def documents(kb_dir: Path, limit: int, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['doc_id']}\t{row['status']}\t{row['segment_count']}\t{row['doc_number'] or ''}\t{row['title']}")
+        fields = (row["doc_id"], row["status"], row["segment_count"], row["doc_number"] or "", row["title"])
+        click.echo("\t".join(_shown(field) for field in fields))
 
 
 @cli.command()

@@ -165,3 +165,24 @@ def test_serve_on_a_busy_port_says_so_at_once_without_loading_anything(tmp_path:
     assert result.exit_code == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
     assert "Traceback" not in result.output
+
+
+def test_control_characters_in_file_names_and_texts_never_reach_the_terminal_raw(tmp_path: Path) -> None:
+    """An escape sequence in a file name or a passage could rewrite an operator's terminal.
+
+    (Raw control characters in a text are refused when it is decoded; character references
+    such as ``&#27;`` stay text.)"""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bad\x1b[2Jname.txt").write_bytes(b"\xff\xfe\x00\xd8 not text")  # fails to decode: reported by name
+    (docs / "\u202eevil.txt").write_text(
+        "关于高龄津贴的通知\n\n一、八十周岁以上老人每月领取高龄津贴。&#27;[31m&#x202e;（责任部门：民政局）\n",
+        encoding="utf-8")
+    kb_dir = tmp_path / "kb"
+    result = CliRunner().invoke(cli, ["ingest", str(docs), str(REPO / "corpus"), "--kb", str(kb_dir)])
+    assert result.exit_code == 1 and "bad\\x1b[2Jname.txt" in result.output
+    listing = CliRunner().invoke(cli, ["documents", "--kb", str(kb_dir)])
+    answer = CliRunner().invoke(cli, ["ask", "八十周岁以上老人高龄津贴", "--kb", str(kb_dir), "--top-k", "1"])
+    assert answer.exit_code == 0 and "高龄津贴" in answer.output
+    for output in (result.output, listing.output, answer.output):
+        assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
