@@ -156,6 +156,7 @@ def test_markup_in_a_document_is_shown_as_text_in_the_console(page: Any) -> None
     assert page.locator("#doc .doc-title").inner_text() == XSS_TITLE
     assert page.locator("#doc mark.cited").inner_text() == XSS_TEXT
     assert page.locator("#doc img, #doc script, #doc svg").count() == 0
+    shot(page, "console-markup-as-text")
     page.keyboard.press("c")
     page.wait_for_selector("#toast:not([hidden])")
     assert "<script>" in page.evaluate("navigator.clipboard.readText()")
