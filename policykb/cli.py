@@ -369,21 +369,30 @@ def _ask_batch(knowledge_base: KnowledgeBase, path: Path, *, top_k: int, filters
 
 @cli.command()
 @kb_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(kb_dir: Path, host: str, port: int) -> None:
-    """Serve the HTTP API (and its docs at /docs)."""
+@click.option("--host", default=None, help="Address to listen on (env POLICYKB_HOST; default 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Port to listen on (env POLICYKB_PORT; default 8000).")
+def serve(kb_dir: Path, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API, the agent console, the widget and the analyst view.
+
+    Every other setting comes from POLICYKB_* environment variables (CORS origins, body
+    limit, concurrency, /docs on or off, log level, hotline number): see
+    service/settings.py or the README. Flags win over the environment.
+    """
     from service import ServiceSettings, serve as run_server
     from service.listen import CannotListen, ensure_can_listen
 
     with _clean_errors():
         try:
-            ensure_can_listen(host, port)  # before the seconds spent loading the index
-        except CannotListen as error:
+            settings = ServiceSettings.from_env(kb_dir=kb_dir, host=host, port=port)
+            ensure_can_listen(settings.host, settings.port)  # before the seconds spent loading the index
+        except (ValueError, CannotListen) as error:
             raise click.ClickException(str(error)) from None
-        KnowledgeBase(kb_dir).manifest()  # load and verify here, failing clearly, not inside the server
-        click.echo(f"policykb serving {kb_dir} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-        run_server(ServiceSettings(kb_dir=kb_dir, host=host, port=port))
+        KnowledgeBase(settings.kb_dir).manifest()  # load and verify here, failing clearly, not inside the server
+        address = f"http://{settings.host}:{settings.port}"
+        docs = f"  (API docs: {address}/docs)" if settings.docs else ""
+        click.echo(f"policykb serving {settings.kb_dir} at {address}/{docs}")
+        run_server(settings)
 
 
 @cli.command()

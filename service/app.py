@@ -19,14 +19,16 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
 from service.access import SerializedKB
+from service.access_log import install_on as install_access_log_filter
 from service.activity import ActivityLog
 from service.analytics import install_analytics
 from service.apidocs import install_docs
 from service.errors import install_error_handlers
 from service.feedback_routes import install_feedback
 from service.headers import SecurityHeaders
-from service.limits import RequestBodyLimit
+from service.limits import InFlightLimit, RequestBodyLimit
 from service.pages import install_pages
+from service.protocol import guarded_protocol
 from service.routes import GENERATION_HEADER, router
 from service.settings import ServiceSettings
 
@@ -85,6 +87,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         install_docs(app)
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(InFlightLimit, limit=settings.limit_concurrency)
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         # Added last, so it is outermost: error responses carry CORS headers too.
@@ -107,12 +110,15 @@ def serve(settings: ServiceSettings) -> None:
     traceback from inside the server.
     """
     KnowledgeBase(settings.kb_dir).close()
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        limit_concurrency=settings.limit_concurrency,
+        http=guarded_protocol(settings.request_head_seconds),  # head deadlines, JSON for bad requests
+        limit_concurrency=None,  # counted idle connections; service.limits.InFlightLimit counts requests
         timeout_keep_alive=5,
         server_header=False,
     )
+    install_access_log_filter()  # uvicorn configured its loggers in Config(): filter them now
+    uvicorn.Server(config).run()

@@ -33,7 +33,9 @@ http_error                  4xx     any other HTTP-level refusal (status as rais
 Server side: ``index_not_built`` / ``index_unavailable`` (503: nothing searchable yet, or
 the index or its model cannot be loaded), ``kb_unavailable`` (503: the knowledge base is not
 open) and ``internal_error`` (500, logged here with the traceback; the response says nothing
-more). uvicorn's own ``limit_concurrency`` refusal is a plain-text 503 outside this module.
+more). ``overloaded`` (503 with ``Retry-After``: more requests in flight than
+``limit_concurrency``, see ``service.limits``) and ``bad_request`` (400: bytes that are not
+HTTP, answered by ``service.protocol`` before any route) keep the same shape.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ MESSAGES = {
     "unsupported_media_type": "send the request body as JSON with the header Content-Type: application/json",
     "body_missing": "this request needs a JSON body",
     "request_too_large": "the request body is too large",
+    "overloaded": "the service is answering as many requests as it can; try again in a second",
+    "bad_request": "the request is not valid HTTP",
     "question_empty": "the question is empty",
     "question_too_long": f"the question is longer than {MAX_QUESTION_CHARS} characters",
     "question_invalid": "question is required and must be a string of valid Unicode text",
@@ -96,7 +100,8 @@ FIELD_CODES = {"question": "question_invalid", "top_k": "top_k_invalid", "mode":
 #: The status of each client-fault code; any code not listed is a 422.
 CODE_STATUS = {"invalid_json": 400, "invalid_utf8": 400, "unsupported_media_type": 415, "request_too_large": 413,
             "not_found": 404, "method_not_allowed": 405, "index_not_built": 503, "index_unavailable": 503,
-            "kb_unavailable": 503, "internal_error": 500}
+            "kb_unavailable": 503, "internal_error": 500, "overloaded": 503,
+               "bad_request": 400}
 
 
 def error_response(code: str, message: str | None = None, *, status: int | None = None,

@@ -55,3 +55,33 @@ class RequestBodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+class InFlightLimit:
+    """Answer 503 ``overloaded`` (JSON, ``Retry-After: 1``) beyond ``limit`` requests in flight.
+
+    uvicorn's own ``limit_concurrency`` counted open connections, idle ones included, and
+    answered plain text: 63 sockets that never sent a byte locked every caller out. Here
+    only requests being answered count, so idle connections (closed by
+    ``service.protocol``'s deadlines) cost nothing. ``exempt`` paths (``/healthz``) are
+    always answered: a load balancer must see a busy service as alive.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int | None, exempt: tuple[str, ...] = ("/healthz",)) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = frozenset(exempt)
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.limit is None or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await error_response("overloaded", headers={"Retry-After": "1"})(scope, receive, send)
+            return
+        self.in_flight += 1  # one event loop: no other coroutine runs between the test and this
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1

@@ -21,7 +21,12 @@ Environment variables (all optional except the knowledge base directory):
     Largest accepted request body; default 1 MiB, which keeps a 100,000-character question
     answerable with ``question_too_long`` while refusing multi-megabyte bodies with 413.
 ``POLICYKB_LIMIT_CONCURRENCY``
-    Connections/tasks uvicorn serves at once before answering 503; default 64, ``0`` = no limit.
+    Requests answered at once before answering 503 ``overloaded`` with ``Retry-After``
+    (``/healthz`` excepted); idle connections do not count (they are closed when a request
+    head does not arrive within 10 s). Default 64, ``0`` = no limit.
+``POLICYKB_REQUEST_HEAD_SECONDS``
+    Time a client has to send a whole request head once connected (or after the previous
+    response); a connection that sends nothing, or trickles its headers, is closed. Default 10.
 ``POLICYKB_DOCS``
     ``1``/``0``: serve ``/docs`` and ``/openapi.json`` (default on; turn off on a public listener).
 ``POLICYKB_LOG_LEVEL``
@@ -42,6 +47,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 DEFAULT_LIMIT_CONCURRENCY = 64
+DEFAULT_REQUEST_HEAD_SECONDS = 10.0
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: A browser origin, e.g. "https://www.changshu.gov.cn" or "http://127.0.0.1:8080".
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
@@ -62,6 +68,7 @@ class ServiceSettings:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     limit_concurrency: int | None = DEFAULT_LIMIT_CONCURRENCY
+    request_head_seconds: float = DEFAULT_REQUEST_HEAD_SECONDS
     docs: bool = True
     log_level: str = "info"
     hotline: str = DEFAULT_HOTLINE
@@ -82,6 +89,8 @@ class ServiceSettings:
             raise ValueError("max_body_bytes must be at least 1024")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ValueError("limit_concurrency must be positive (or None for no limit)")
+        if not 0.1 <= self.request_head_seconds <= 300:
+            raise ValueError("request_head_seconds must be between 0.1 and 300")
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
         if not HOTLINE.match(self.hotline):
@@ -110,6 +119,8 @@ class ServiceSettings:
         if (limit := get("LIMIT_CONCURRENCY")) is not None:
             number = _integer("POLICYKB_LIMIT_CONCURRENCY", limit)
             values["limit_concurrency"] = number or None
+        if (head := get("REQUEST_HEAD_SECONDS")) is not None:
+            values["request_head_seconds"] = _number("POLICYKB_REQUEST_HEAD_SECONDS", head)
         if (docs := get("DOCS")) is not None:
             values["docs"] = _boolean("POLICYKB_DOCS", docs)
         if (level := get("LOG_LEVEL")) is not None:
@@ -131,6 +142,13 @@ def _integer(name: str, value: str) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name} must be an integer, not {value!r}") from None
+
+
+def _number(name: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
 
 
 def _boolean(name: str, value: str) -> bool:
