@@ -168,6 +168,43 @@ def _kb_model(kb_dir: Path, store: Store, tokenizer: PolicyTokenizer, bm25: BM25
     return load_model(str(current))
 
 
+def _snapshot_kb_model(kb_dir: Path, model_id: str) -> str:
+    """``models/<model id>``: the current knowledge-base model, frozen for the generation built with it.
+
+    ``models/kb-static`` is retrained in place; a generation that named it would load a
+    later model after a rollback, mismatch its vectors and answer from BM25 alone. Each
+    generation names a snapshot instead (hard links: no copy of the weights), so a kept
+    generation is complete and ``CURRENT`` may point back at it.
+    """
+    models_dir = kb_dir / MODELS_DIR
+    snapshot = models_dir / model_id
+    if not snapshot.exists():
+        scratch = models_dir / f".{model_id}.snapshot"
+        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            shutil.copytree(models_dir / KB_MODEL, scratch, copy_function=os.link)
+        except OSError:  # a file system without hard links
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.copytree(models_dir / KB_MODEL, scratch)
+        os.replace(scratch, snapshot)
+    return f"{MODELS_DIR}/{model_id}"
+
+
+def _prune_model_snapshots(kb_dir: Path, kept: list[Path]) -> None:
+    """Remove model snapshots no kept generation names (``models/kb-static`` itself stays)."""
+    named = set()
+    for generation in kept:
+        try:
+            embedding = json.loads((generation / MANIFEST).read_text(encoding="utf-8")).get("embedding") or {}
+        except (OSError, ValueError):
+            return  # cannot tell what is in use: remove nothing
+        named.add(Path(str(embedding.get("model", ""))).name)
+    models_dir = kb_dir / MODELS_DIR
+    for snapshot in [*models_dir.glob(f"{KB_MODEL}-*"), *models_dir.glob(".*.snapshot")]:
+        if snapshot.name not in named:  # an unfinished snapshot (".….snapshot") is never named
+            shutil.rmtree(snapshot, ignore_errors=True)
+
+
 def _embed(store: Store, model: EmbeddingModel, rows: list[IndexRow], corpus: list[list[str]],
            progress: Progress) -> np.ndarray:
     """Vectors for every row, reusing cached ones by (model, embedded input)."""
@@ -230,7 +267,7 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
         files.append(VECTORS_FILE)
     model_path = None
     if model is not None:
-        model_path = f"{MODELS_DIR}/{KB_MODEL}" if settings.model == KB_MODEL else settings.model
+        model_path = _snapshot_kb_model(kb_dir, model.model_id) if settings.model == KB_MODEL else settings.model
     manifest = {
         "format_version": FORMAT_VERSION,
         "generation": name,
@@ -260,6 +297,7 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     generations = sorted(p for p in index_dir.glob("generation-*") if not p.name.endswith(".building"))
     for old in generations[:-2]:  # keep the previous generation for rollback
         shutil.rmtree(old, ignore_errors=True)
+    _prune_model_snapshots(kb_dir, generations[-2:])
     return manifest
 
 

@@ -41,3 +41,30 @@ def test_documents_with_confirmed_answers_get_a_small_prior(tmp_path, policy_doc
     searcher = knowledge_base.searcher
     prior = dict(zip(searcher.index.segment_ids, searcher._prior.tolist()))
     assert prior["unemployment#a1"] / prior["labour#a1"] == pytest.approx(1 + 0.1 * math.log1p(2), rel=1e-5)
+
+
+def test_a_kept_generation_keeps_its_own_model_and_can_be_served_again(tmp_path, policy_documents) -> None:
+    """After a retrain, pointing CURRENT back at the kept generation must serve it whole:
+    its vectors with the model that made them, not BM25 alone."""
+    from kb.index import POINTER
+
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents(policy_documents)
+    first = knowledge_base.build()
+    knowledge_base.add_training_pairs([("退休金要交几年社保才能拿", "social-insurance#a1"),
+                                       ("辞职了每个月能领多少钱", "unemployment#a1")], source="feedback")
+    second = knowledge_base.build()
+    assert second["embedding"]["model_id"] != first["embedding"]["model_id"]
+    assert first["embedding"]["model"] != second["embedding"]["model"]
+
+    (tmp_path / "index" / POINTER).write_text(first["generation"], encoding="utf-8")  # an operator's rollback
+    rolled_back = KnowledgeBase(tmp_path)
+    result = rolled_back.search("退休金要交几年社保才能拿", mode="dense")
+    assert result.generation == first["generation"] and result.mode == "dense" and result.degraded is None
+    assert rolled_back.searcher.index.model.model_id == first["embedding"]["model_id"]
+
+    (tmp_path / "index" / POINTER).write_text(second["generation"], encoding="utf-8")
+    knowledge_base.add_training_pairs([("开小店要去哪里办手续", "business#a2")], source="feedback")
+    third = KnowledgeBase(tmp_path).build()  # the first generation is pruned, and its model with it
+    snapshots = sorted(p.name for p in (tmp_path / "models").iterdir() if p.name.startswith("kb-static-"))
+    assert snapshots == sorted({second["embedding"]["model_id"], third["embedding"]["model_id"]})
