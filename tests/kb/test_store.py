@@ -92,7 +92,8 @@ def test_a_missing_embedding_model_degrades_to_bm25_instead_of_failing(tmp_path,
 
     knowledge_base = KnowledgeBase(tmp_path, create=True)
     knowledge_base.add_documents(policy_documents)
-    knowledge_base.build()
+    manifest = knowledge_base.build()
+    shutil.rmtree(tmp_path / manifest["embedding"]["model"])  # the generation's own snapshot
     shutil.rmtree(tmp_path / "models" / "kb-static")
     reopened = KnowledgeBase(tmp_path)
     result = reopened.search("公积金提取")
