@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from service.limits import InFlightLimit
+
+
+def run(coroutine_function):
+    """Run a scenario on its own event loop in its own thread: another test's loop (the browser
+    tests' Playwright) may still be running on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
 def _slow_app(release: asyncio.Event):
@@ -37,7 +45,7 @@ def test_requests_beyond_the_limit_are_told_to_retry_and_health_is_always_answer
         assert [r.status_code for r in answered] == [200, 200] and after.status_code == 200
         assert limited.in_flight == 0
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_no_limit_means_none() -> None:
@@ -48,4 +56,4 @@ def test_no_limit_means_none() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return [r.status_code for r in await asyncio.gather(*(client.get("/x") for _ in range(20)))]
 
-    assert asyncio.run(scenario()) == [200] * 20
+    assert run(scenario) == [200] * 20
