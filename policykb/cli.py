@@ -437,9 +437,11 @@ def info(kb_dir: Path) -> None:
 
 from policykb.eval_command import eval_group  # its own module; imported last, once `cli` exists
 from policykb.feedback_command import feedback_group
+from policykb.keys_command import keys_group
 
 cli.add_command(eval_group, name="eval")
 cli.add_command(feedback_group, name="feedback")
+cli.add_command(keys_group, name="keys")
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.access import SerializedKB
 from service.activity import CHANNELS, RETENTION_DAYS
+from service.auth import require
 from service.feedback_routes import Activity
 from service.gaps import DEFAULT_THRESHOLD, cluster_questions
 from service.routes import KB
@@ -45,8 +46,9 @@ Days = Annotated[int, Query(ge=1, le=RETENTION_DAYS, description="Window: the la
 Limit = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")]
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"],
-                   responses={status: {"model": ErrorResponse} for status in (422, 503)})
+#: The query log is about citizens, even masked: analysts only (a key with ``analytics:read``).
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], dependencies=[require("analytics:read")],
+                   responses={status: {"model": ErrorResponse} for status in (401, 403, 422, 503)})
 
 
 @router.get("/summary", summary="Totals for a window")

@@ -22,13 +22,16 @@ from service.access import SerializedKB
 from service.access_log import install_on as install_access_log_filter
 from service.activity import ActivityLog
 from service.analytics import install_analytics
+from service.auth import PublicLimits, install_auth
 from service.apidocs import install_docs
 from service.errors import install_error_handlers
 from service.feedback_routes import install_feedback
 from service.headers import SecurityHeaders
+from service.keys import KeyRing
 from service.limits import InFlightLimit, RequestBodyLimit
 from service.pages import install_pages
 from service.protocol import guarded_protocol
+from service.ratelimit import parse_networks
 from service.routes import GENERATION_HEADER, router
 from service.settings import ServiceSettings
 
@@ -79,6 +82,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    install_auth(app, KeyRing.beside(settings.kb_dir),
+                 PublicLimits(settings.rate_limit, settings.key_rate_limit, parse_networks(settings.trusted_proxies)))
     app.include_router(router)
     install_feedback(app)
     install_analytics(app)

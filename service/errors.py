@@ -33,7 +33,9 @@ http_error                  4xx     any other HTTP-level refusal (status as rais
 Server side: ``index_not_built`` / ``index_unavailable`` (503: nothing searchable yet, or
 the index or its model cannot be loaded), ``kb_unavailable`` (503: the knowledge base is not
 open) and ``internal_error`` (500, logged here with the traceback; the response says nothing
-more). ``overloaded`` (503 with ``Retry-After``: more requests in flight than
+more). ``unauthorized`` (401 with ``WWW-Authenticate: Bearer``) and ``forbidden`` (403) come
+from ``service.auth``, ``rate_limited`` (429 with ``Retry-After``) from its public
+door's budgets. ``overloaded`` (503 with ``Retry-After``: more requests in flight than
 ``limit_concurrency``, see ``service.limits``) and ``bad_request`` (400: bytes that are not
 HTTP, answered by ``service.protocol`` before any route) keep the same shape.
 """
@@ -76,6 +78,9 @@ MESSAGES = {
     "request_too_large": "the request body is too large",
     "overloaded": "the service is answering as many requests as it can; try again in a second",
     "bad_request": "the request is not valid HTTP",
+    "unauthorized": "this needs an API key: send Authorization: Bearer KEY",
+    "forbidden": "this key does not have the scope this needs",
+    "rate_limited": "too many requests from this client: wait as long as Retry-After says",
     "question_empty": "the question is empty",
     "question_too_long": f"the question is longer than {MAX_QUESTION_CHARS} characters",
     "question_invalid": "question is required and must be a string of valid Unicode text",
@@ -101,7 +106,8 @@ FIELD_CODES = {"question": "question_invalid", "top_k": "top_k_invalid", "mode":
 CODE_STATUS = {"invalid_json": 400, "invalid_utf8": 400, "unsupported_media_type": 415, "request_too_large": 413,
             "not_found": 404, "method_not_allowed": 405, "index_not_built": 503, "index_unavailable": 503,
             "kb_unavailable": 503, "internal_error": 500, "overloaded": 503,
-               "bad_request": 400}
+               "bad_request": 400, "unauthorized": 401, "forbidden": 403,
+               "rate_limited": 429}
 
 
 def error_response(code: str, message: str | None = None, *, status: int | None = None,

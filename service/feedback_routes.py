@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, m
 from kb import SegmentNotFound
 from service.access import SerializedKB
 from service.activity import MAX_COMMENT_CHARS, ActivityLog, ActivityUnavailable, QueryNotFound
+from service.auth import allow_anonymous
 from service.errors import error_response
 from service.routes import KB
 from service.schemas import MAX_ID_CHARS, SURROGATE, ErrorResponse
@@ -87,8 +88,8 @@ router = APIRouter()
 
 
 @router.post("/v1/feedback", tags=["feedback"], summary="Say whether an answer helped", status_code=201,
-             response_model=FeedbackStored,
-             responses={status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422, 503)})
+             response_model=FeedbackStored, dependencies=[allow_anonymous("feedback")],
+             responses={status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 413, 415, 422, 503)})
 def post_feedback(body: FeedbackRequest, kb: KB, activity: Activity) -> JSONResponse:
     """Store a verdict on an answer. ``correct_passage`` names the passage that answers the
     question; those become training pairs and test questions (``policykb feedback export``)."""

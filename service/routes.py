@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from kb import KnowledgeBaseNotFound, SearchFilters
 from service.access import SerializedKB
 from service.activity import ActivityLog, new_query_id
+from service.auth import allow_anonymous
 from service.schemas import (
     DEFAULT_LIST_LIMIT,
     MAX_LIST_LIMIT,
@@ -61,9 +62,10 @@ router = APIRouter()
     tags=["search"],
     summary="Ask a question; get cited passages",
     response_model=AskAnswer,
+    dependencies=[allow_anonymous("ask")],
     responses={200: {"headers": {GENERATION_HEADER: {"description": "index generation that answered",
                                                      "schema": {"type": "string"}}}},
-               **_errors(400, 413, 415, 422, 503)},
+               **_errors(400, 401, 403, 413, 415, 422, 503)},
 )
 def ask(body: AskRequest, kb: KB, request: Request) -> JSONResponse:
     """Search the knowledge base. A question with no searchable term (only punctuation or

@@ -24,6 +24,12 @@ Environment variables (all optional except the knowledge base directory):
     Requests answered at once before answering 503 ``overloaded`` with ``Retry-After``
     (``/healthz`` excepted); idle connections do not count (they are closed when a request
     head does not arrive within 10 s). Default 64, ``0`` = no limit.
+``POLICYKB_RATE_LIMIT`` / ``POLICYKB_KEY_RATE_LIMIT``
+    Questions and feedback a minute per anonymous client address (default 60) and per API key
+    (default 600); beyond it 429 with ``Retry-After``; ``0`` = no limit.
+``POLICYKB_TRUSTED_PROXIES``
+    Comma-separated addresses or networks of the reverse proxies in front of the service: only
+    for requests from them does ``X-Forwarded-For`` name the client. Default none.
 ``POLICYKB_REQUEST_HEAD_SECONDS``
     Time a client has to send a whole request head once connected (or after the previous
     response); a connection that sends nothing, or trickles its headers, is closed. Default 10.
@@ -42,12 +48,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from service.ratelimit import parse_networks
+
 ENV_PREFIX = "POLICYKB_"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 1 << 20
 DEFAULT_LIMIT_CONCURRENCY = 64
 DEFAULT_REQUEST_HEAD_SECONDS = 10.0
+DEFAULT_RATE_LIMIT = 60
+DEFAULT_KEY_RATE_LIMIT = 600
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: A browser origin, e.g. "https://www.changshu.gov.cn" or "http://127.0.0.1:8080".
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
@@ -69,6 +79,9 @@ class ServiceSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     limit_concurrency: int | None = DEFAULT_LIMIT_CONCURRENCY
     request_head_seconds: float = DEFAULT_REQUEST_HEAD_SECONDS
+    rate_limit: int | None = DEFAULT_RATE_LIMIT
+    key_rate_limit: int | None = DEFAULT_KEY_RATE_LIMIT
+    trusted_proxies: tuple[str, ...] = ()
     docs: bool = True
     log_level: str = "info"
     hotline: str = DEFAULT_HOTLINE
@@ -78,6 +91,12 @@ class ServiceSettings:
         # str path or a list of origins and still get a hashable, comparable value.
         object.__setattr__(self, "kb_dir", Path(self.kb_dir))
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+        object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
+        parse_networks(self.trusted_proxies)  # a bad entry is a ValueError naming it
+        for name in ("rate_limit", "key_rate_limit"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer (or None for no limit)")
         if not isinstance(self.port, int) or isinstance(self.port, bool) or not 0 <= self.port <= 65535:
             raise ValueError(f"port must be an integer from 0 to 65535, not {self.port!r}")
         if not self.host:
@@ -119,6 +138,12 @@ class ServiceSettings:
         if (limit := get("LIMIT_CONCURRENCY")) is not None:
             number = _integer("POLICYKB_LIMIT_CONCURRENCY", limit)
             values["limit_concurrency"] = number or None
+        if (rate := get("RATE_LIMIT")) is not None:
+            values["rate_limit"] = _integer("POLICYKB_RATE_LIMIT", rate) or None
+        if (key_rate := get("KEY_RATE_LIMIT")) is not None:
+            values["key_rate_limit"] = _integer("POLICYKB_KEY_RATE_LIMIT", key_rate) or None
+        if (proxies := get("TRUSTED_PROXIES")) is not None:
+            values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
         if (head := get("REQUEST_HEAD_SECONDS")) is not None:
             values["request_head_seconds"] = _number("POLICYKB_REQUEST_HEAD_SECONDS", head)
         if (docs := get("DOCS")) is not None:

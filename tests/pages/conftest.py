@@ -121,8 +121,11 @@ class Server:
 def start_server(kb_dir: Path, log_dir: Path, **env: str) -> Iterator[Server]:
     """Run ``service.serve`` in its own process until the generator is closed."""
     port = free_port()
+    # Every page test asks from 127.0.0.1: no per-client budget here (budgets are tested in
+    # tests/service/test_ratelimit.py), or a fast run would meet the citizens' 60 a minute.
     environment = {**os.environ, "POLICYKB_KB_DIR": str(kb_dir), "POLICYKB_PORT": str(port),
-                   "POLICYKB_HOST": "127.0.0.1", "POLICYKB_LOG_LEVEL": "warning", **env}
+                   "POLICYKB_HOST": "127.0.0.1", "POLICYKB_LOG_LEVEL": "warning", "POLICYKB_RATE_LIMIT": "0",
+                   **env}
     log_path = log_dir / "server.log"
     log = log_path.open("wb")
     process = subprocess.Popen([sys.executable, "-c", SERVER], cwd=REPO, env=environment, stdout=log,

@@ -4,14 +4,19 @@ passage, all under the answer's query id, as the activity log's API shows it."""
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
+
+from service.keys import KeyRing
 
 from tests.pages.conftest import Server, http, wait_until
 from tests.pages.test_console_page import search
 
 
 def logged_query(server: Server, query_id: str) -> dict[str, Any]:
-    status, _, body = http(f"{server.base}/v1/analytics/queries?channel=console&limit=500")
+    key = KeyRing.beside(server.kb_dir).create(f"analyst-{secrets.token_hex(4)}", "analytics:read")
+    status, _, body = http(f"{server.base}/v1/analytics/queries?channel=console&limit=500",
+                           headers={"Authorization": f"Bearer {key}"})
     assert status == 200
     return next(query for query in json.loads(body)["queries"] if query["query_id"] == query_id)
 

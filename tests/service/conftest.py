@@ -122,7 +122,10 @@ def kb_dir(tmp_path_factory: pytest.TempPathFactory, documents: list[Document]) 
 
 @pytest.fixture(scope="session")
 def settings(kb_dir: Path) -> ServiceSettings:
-    return ServiceSettings(kb_dir=kb_dir)
+    """The shared app's settings: no per-client budget, because the whole session asks from one
+    client ("testclient") far more than a citizen may; budgets have their own tests
+    (test_ratelimit.py)."""
+    return ServiceSettings(kb_dir=kb_dir, rate_limit=None)
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +144,17 @@ def unbuilt_kb_dir(tmp_path: Path, documents: list[Document]) -> Path:
     finally:
         knowledge_base.close()
     return tmp_path / "unbuilt"
+
+
+#: What an analyst's key holds in these tests: asking and feedback go through it as well.
+ANALYST_SCOPES = "ask,feedback,analytics:read"
+
+
+def analyst_headers(kb_dir: Path) -> dict[str, str]:
+    """Headers carrying a new key for ``kb_dir`` that may ask, give feedback and read analytics."""
+    import secrets
+
+    from service.keys import KeyRing
+
+    key = KeyRing.beside(kb_dir).create(f"analyst-{secrets.token_hex(4)}", ANALYST_SCOPES)
+    return {"Authorization": f"Bearer {key}"}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.service.conftest import analyst_headers
 from tests.service.test_feedback import copy_kb
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,9 +31,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def call(url: str, body: dict | None = None) -> tuple[int, dict]:
+def call(url: str, body: dict | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -88,7 +89,7 @@ def test_no_personal_number_reaches_any_sink_and_feedback_survives_a_restart(kb_
     try:
         status, _ = call(f"{server.base}/v1/feedback", {"query_id": answer["query_id"], "verdict": "helpful"})
         assert status == 201
-        status, page = call(f"{server.base}/v1/analytics/queries")
+        status, page = call(f"{server.base}/v1/analytics/queries", headers=analyst_headers(own))
         assert [len(q["feedback"]) for q in page["queries"]] == [2]
         assert page["queries"][0]["question"] == "身份证[身份证号]，电话[手机号]，领取失业保险金期间能享受医疗保险待遇吗"
     finally:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from service import ServiceSettings, create_app
 from service.gaps import cluster_questions, topic_text
+from tests.service.conftest import analyst_headers
 from tests.service.test_feedback import copy_kb
 
 ELDERLY = "常熟市-2021-高龄津贴"
@@ -28,7 +29,8 @@ def client(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
     not), one answered from an expired document, three unanswered questions about the weather,
     one about restaurants and one of punctuation only."""
     own = copy_kb(kb_dir, tmp_path_factory.mktemp("analytics") / "kb")
-    with TestClient(create_app(ServiceSettings(kb_dir=own)), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(ServiceSettings(kb_dir=own)), raise_server_exceptions=False,
+                    headers=analyst_headers(own)) as test_client:
         def ask(question: str, **options: object) -> str:
             response = test_client.post("/v1/ask", json={"question": question, **options})
             assert response.status_code == 200, response.text

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from service import ServiceSettings, create_app
 from service.schemas import AskAnswer
+from tests.service.conftest import analyst_headers
 
 SOCIAL_A54 = "lawrefbook:24e933d71ff9#a54"
 ZHENGWU_S34 = "changshu-2019-zhengwu-gongkai-yaodian#s3.4"
@@ -38,7 +39,8 @@ def own_kb(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_client(own_kb: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(ServiceSettings(kb_dir=own_kb)), raise_server_exceptions=False) as client:
+    with TestClient(create_app(ServiceSettings(kb_dir=own_kb)), raise_server_exceptions=False,
+                    headers=analyst_headers(own_kb)) as client:
         yield client
 
 
@@ -133,7 +135,8 @@ def test_feedback_survives_a_restart(own_kb: Path) -> None:
 def test_personal_numbers_reach_no_log_and_no_file(own_kb: Path, caplog: pytest.LogCaptureFixture) -> None:
     question = f"我身份证{ID_NUMBER}，手机+86 {PHONE[:3]} {PHONE[3:7]} {PHONE[7:]}，领取失业保险金期间能看病吗"
     comment = f"卡号{CARD}，邮箱{EMAIL}，回电{PHONE}"
-    with caplog.at_level(logging.DEBUG), TestClient(create_app(ServiceSettings(kb_dir=own_kb))) as client:
+    with caplog.at_level(logging.DEBUG), TestClient(create_app(ServiceSettings(kb_dir=own_kb)),
+                                                    headers=analyst_headers(own_kb)) as client:
         answer = ask(client, question)
         assert answer["hits"], "a question with personal numbers is still answered"
         status, stored = feedback(client, query_id=answer["query_id"], verdict="not_helpful", comment=comment)
@@ -153,7 +156,8 @@ def test_an_unwritable_activity_file_never_holds_an_answer_back(kb_dir: Path, tm
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     broken = copy_kb(kb_dir, tmp_path / "kb")
     (broken / "activity.sqlite").mkdir()  # SQLite cannot open a directory, whoever runs the test
-    with caplog.at_level(logging.WARNING), TestClient(create_app(ServiceSettings(kb_dir=broken))) as client:
+    with caplog.at_level(logging.WARNING), TestClient(create_app(ServiceSettings(kb_dir=broken)),
+                                                      headers=analyst_headers(broken)) as client:
         answer = ask(client, f"手机{PHONE}，{QUESTION}")
         assert answer["hits"][0]["segment_id"] == SOCIAL_A54 and answer["query_id"]
         status, error = feedback(client, query_id=answer["query_id"], verdict="helpful")

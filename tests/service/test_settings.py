@@ -28,12 +28,14 @@ def test_from_env_reads_every_variable() -> None:
         "POLICYKB_KB_DIR": "/data/kb", "POLICYKB_HOST": "0.0.0.0", "POLICYKB_PORT": "8123",
         "POLICYKB_CORS_ORIGINS": "https://a.gov.cn, http://127.0.0.1:8080,", "POLICYKB_MAX_BODY_BYTES": "65536",
         "POLICYKB_LIMIT_CONCURRENCY": "0", "POLICYKB_DOCS": "off", "POLICYKB_LOG_LEVEL": "WARNING",
-        "UNRELATED": "x",
+        "POLICYKB_REQUEST_HEAD_SECONDS": "2.5", "POLICYKB_RATE_LIMIT": "0", "POLICYKB_KEY_RATE_LIMIT": "120",
+        "POLICYKB_TRUSTED_PROXIES": "10.0.0.0/8, ::1", "UNRELATED": "x",
     })
     assert settings == ServiceSettings(kb_dir=Path("/data/kb"), host="0.0.0.0", port=8123,
                                        cors_origins=("https://a.gov.cn", "http://127.0.0.1:8080"),
                                        max_body_bytes=65536, limit_concurrency=None, docs=False,
-                                       log_level="warning")
+                                       log_level="warning", request_head_seconds=2.5, rate_limit=None,
+                                       key_rate_limit=120, trusted_proxies=("10.0.0.0/8", "::1"))
 
 
 def test_overrides_win_over_the_environment() -> None:
@@ -63,6 +65,11 @@ def test_from_env_needs_a_knowledge_base() -> None:
     ({"POLICYKB_MAX_BODY_BYTES": "10"}, "max_body_bytes"),
     ({"POLICYKB_LIMIT_CONCURRENCY": "-3"}, "limit_concurrency"),
     ({"POLICYKB_LOG_LEVEL": "loud"}, "log_level"),
+    ({"POLICYKB_RATE_LIMIT": "-1"}, "rate_limit"),
+    ({"POLICYKB_KEY_RATE_LIMIT": "lots"}, "POLICYKB_KEY_RATE_LIMIT must be an integer"),
+    ({"POLICYKB_TRUSTED_PROXIES": "proxy.example.com"}, "not an IP address or network"),
+    ({"POLICYKB_REQUEST_HEAD_SECONDS": "0"}, "request_head_seconds"),
+    ({"POLICYKB_REQUEST_HEAD_SECONDS": "soon"}, "POLICYKB_REQUEST_HEAD_SECONDS must be a number"),
 ])
 def test_bad_values_are_refused_with_a_clear_message(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):

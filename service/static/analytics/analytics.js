@@ -10,7 +10,11 @@ const VERDICTS = ["helpful", "not_helpful", "correct_passage"];
 const VERDICT = { helpful: "有用", not_helpful: "没用", correct_passage: "确认段落" };
 const PAGE_SIZE = 50;
 
-const state = { days: 30, offset: 0 };
+const KEY_STORAGE = "policykb-analytics-key";
+const state = { days: 30, offset: 0, key: sessionStorage.getItem(KEY_STORAGE) || "" };
+
+// The analyst view needs a key with analytics:read (the query log is about citizens, even masked).
+class NeedsKey extends Error {}
 
 function $(id) { return document.getElementById(id); }
 
@@ -33,8 +37,11 @@ function shortTime(stamp) { return stamp ? stamp.slice(0, 16).replace("T", " ") 
 
 async function api(path, params) {
   const query = new URLSearchParams({ days: String(state.days), ...(params || {}) });
-  const response = await fetch(`/v1/analytics/${path}?${query}`, { headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json" };
+  if (state.key) headers.Authorization = `Bearer ${state.key}`;
+  const response = await fetch(`/v1/analytics/${path}?${query}`, { headers });
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401 || response.status === 403) throw new NeedsKey((body.error && body.error.message) || "");
   if (!response.ok) throw new Error((body.error && body.error.message) || `HTTP ${response.status}`);
   return body;
 }
@@ -210,8 +217,20 @@ async function loadLog() {
   renderLog(await api("queries", params));
 }
 
+function askForKey(message) {
+  const status = $("status");
+  status.className = "error";
+  status.textContent = message;
+  $("key-form").hidden = false;
+  $("key").focus();
+}
+
 async function loadAll() {
   const status = $("status");
+  if (!state.key) {  // nothing to load without a key: ask first instead of collecting 401s
+    askForKey("请输入分析密钥");
+    return;
+  }
   status.className = "";
   status.textContent = "加载中…";
   try {
@@ -225,8 +244,13 @@ async function loadAll() {
     renderOutdated(outdated);
     await loadLog();
     status.textContent = `已更新 ${new Date().toLocaleTimeString()}`;
+    $("key-form").hidden = true;
   } catch (error) {
     status.className = "error";
+    if (error instanceof NeedsKey) {
+      askForKey("密钥无效、已吊销或没有 analytics:read 权限");
+      return;
+    }
     status.textContent = `无法加载：${error.message}`;
   }
 }
@@ -242,6 +266,13 @@ function start() {
   $("channel").addEventListener("change", onLogChange);
   $("prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadLog(); });
   $("next").addEventListener("click", () => { state.offset += PAGE_SIZE; loadLog(); });
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.key = $("key").value.trim();
+    sessionStorage.setItem(KEY_STORAGE, state.key);
+    $("key").value = "";
+    loadAll();
+  });
   state.days = Number($("days").value);
   loadAll();
 }
