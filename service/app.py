@@ -57,7 +57,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         kb = SerializedKB(KnowledgeBase(settings.kb_dir))
-        activity = ActivityLog.beside(settings.kb_dir)
+        activity = ActivityLog.beside(settings.kb_dir, retention_days=settings.retention_days)
         try:
             try:
                 generation = kb.warm_up()

@@ -30,6 +30,9 @@ Environment variables (all optional except the knowledge base directory):
 ``POLICYKB_TRUSTED_PROXIES``
     Comma-separated addresses or networks of the reverse proxies in front of the service: only
     for requests from them does ``X-Forwarded-For`` name the client. Default none.
+``POLICYKB_RETENTION_DAYS``
+    Days the query log and feedback are kept in ``KB_DIR/activity.sqlite``; older rows are
+    deleted (at start and then daily). Default 180, at most 3650.
 ``POLICYKB_REQUEST_HEAD_SECONDS``
     Time a client has to send a whole request head once connected (or after the previous
     response); a connection that sends nothing, or trickles its headers, is closed. Default 10.
@@ -57,6 +60,7 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 DEFAULT_LIMIT_CONCURRENCY = 64
 DEFAULT_REQUEST_HEAD_SECONDS = 10.0
 DEFAULT_RATE_LIMIT = 60
+DEFAULT_RETENTION_DAYS = 180
 DEFAULT_KEY_RATE_LIMIT = 600
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: A browser origin, e.g. "https://www.changshu.gov.cn" or "http://127.0.0.1:8080".
@@ -82,6 +86,7 @@ class ServiceSettings:
     rate_limit: int | None = DEFAULT_RATE_LIMIT
     key_rate_limit: int | None = DEFAULT_KEY_RATE_LIMIT
     trusted_proxies: tuple[str, ...] = ()
+    retention_days: int = DEFAULT_RETENTION_DAYS
     docs: bool = True
     log_level: str = "info"
     hotline: str = DEFAULT_HOTLINE
@@ -108,6 +113,9 @@ class ServiceSettings:
             raise ValueError("max_body_bytes must be at least 1024")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ValueError("limit_concurrency must be positive (or None for no limit)")
+        if isinstance(self.retention_days, bool) or not isinstance(self.retention_days, int) \
+                or not 1 <= self.retention_days <= 3650:
+            raise ValueError("retention_days must be an integer from 1 to 3650")
         if not 0.1 <= self.request_head_seconds <= 300:
             raise ValueError("request_head_seconds must be between 0.1 and 300")
         if self.log_level not in LOG_LEVELS:
@@ -144,6 +152,8 @@ class ServiceSettings:
             values["key_rate_limit"] = _integer("POLICYKB_KEY_RATE_LIMIT", key_rate) or None
         if (proxies := get("TRUSTED_PROXIES")) is not None:
             values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
+        if (retention := get("RETENTION_DAYS")) is not None:
+            values["retention_days"] = _integer("POLICYKB_RETENTION_DAYS", retention)
         if (head := get("REQUEST_HEAD_SECONDS")) is not None:
             values["request_head_seconds"] = _number("POLICYKB_REQUEST_HEAD_SECONDS", head)
         if (docs := get("DOCS")) is not None:

@@ -166,3 +166,21 @@ def test_an_unwritable_activity_file_never_holds_an_answer_back(kb_dir: Path, tm
         assert response.status_code == 503 and response.json()["error"]["code"] == "activity_unavailable"
     assert "not logged" in caplog.text and PHONE not in caplog.text
     assert sqlite3.connect(broken / "kb.sqlite").execute("SELECT count(*) FROM documents").fetchone()[0] == 6
+
+
+def test_the_service_keeps_the_log_as_long_as_configured(kb_dir: Path, tmp_path: Path) -> None:
+    """POLICYKB_RETENTION_DAYS reaches the log: a question older than it is gone after a restart."""
+    own = copy_kb(kb_dir, tmp_path / "kb")
+    headers = analyst_headers(own)
+    settings = ServiceSettings(kb_dir=own, retention_days=7)
+    with TestClient(create_app(settings), headers=headers) as client:
+        old = ask(client, QUESTION)["query_id"]
+    with sqlite3.connect(own / "activity.sqlite") as db:  # as if asked eight days ago
+        db.execute("UPDATE queries SET asked_at = '2000-01-01T00:00:00.000000Z' WHERE query_id = ?", [old])
+    with TestClient(create_app(settings), headers=headers) as client:
+        recent = ask(client, QUESTION)["query_id"]
+        logged = [q["query_id"] for q in client.get("/v1/analytics/queries", params={"days": 180}).json()["queries"]]
+    assert logged == [recent]
+    assert ServiceSettings.from_env({"POLICYKB_KB_DIR": "kb", "POLICYKB_RETENTION_DAYS": "30"}).retention_days == 30
+    with pytest.raises(ValueError, match="retention_days"):
+        ServiceSettings(kb_dir=own, retention_days=0)
