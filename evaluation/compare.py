@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 #: Measures compared by default (ir-measures names).
 COMPARED = ("RR@10", "nDCG@10", "R@10", "R@100")
@@ -43,6 +42,8 @@ def paired_test(a: Mapping[str, float], b: Mapping[str, float], *, resamples: in
     delta = float(np.mean(x - y)) if qids else 0.0
     if len(qids) < 2 or not np.any(x != y):
         return {"delta": delta, "p_randomisation": 1.0, "p_ttest": 1.0, "questions": len(qids)}
+    from scipy import stats  # here, not at import: scipy.stats costs the CLI ~0.3 s at every start
+
     permutation = stats.permutation_test((x, y), _mean_difference, permutation_type="samples", vectorized=True,
                                          n_resamples=resamples, alternative="two-sided",
                                          random_state=np.random.default_rng(seed))

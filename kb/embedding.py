@@ -38,6 +38,7 @@ import numpy as np
 from scipy import sparse
 
 from kb.errors import EmbeddingModelError
+from kb.static_encoder import StaticEncoder, is_static_embedding
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,11 @@ def load_model(name_or_path: str, *, kb_models_dir: Path | None = None) -> Embed
     path = Path(name_or_path)
     if not path.exists() and kb_models_dir is not None and (kb_models_dir / name_or_path).exists():
         path = kb_models_dir / name_or_path
+    card_path = path / MODEL_CARD
+    if card_path.exists() and is_static_embedding(path):
+        return _kb_model(StaticEncoder(path), json.loads(card_path.read_text(encoding="utf-8")))
     from sentence_transformers import SentenceTransformer
 
-    card_path = path / MODEL_CARD
     try:
         model = SentenceTransformer(str(path) if path.exists() else name_or_path, device="cpu")
     except Exception as error:  # the library raises many kinds (OSError, ValueError, HTTP errors)
@@ -119,13 +122,17 @@ def load_model(name_or_path: str, *, kb_models_dir: Path | None = None) -> Embed
             f"directory, or use the default model trained on the knowledge base ({KB_MODEL!r})."
         ) from error
     if card_path.exists():
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        entries = frozenset(model[0].tokenizer.get_vocab()) - {UNKNOWN}
-        offsets = frozenset(e[len(QUESTION_OFFSET):] for e in entries if e.startswith(QUESTION_OFFSET))
-        vocabulary = frozenset(e for e in entries if not e.startswith(QUESTION_OFFSET))
-        return EmbeddingModel(model, model_id=card["model_id"], input_kind="terms", vocabulary=vocabulary,
-                              supervised=int(card.get("supervised", 0)), offset_terms=offsets)
+        return _kb_model(model, json.loads(card_path.read_text(encoding="utf-8")), model[0].tokenizer)
     return EmbeddingModel(model, model_id=name_or_path, input_kind="text", vocabulary=None)
+
+
+def _kb_model(model: Any, card: dict[str, Any], tokenizer: Any = None) -> EmbeddingModel:
+    """A knowledge-base model: its vocabulary and question offsets read off its tokenizer."""
+    entries = frozenset((tokenizer or model.tokenizer).get_vocab()) - {UNKNOWN}
+    offsets = frozenset(e[len(QUESTION_OFFSET):] for e in entries if e.startswith(QUESTION_OFFSET))
+    vocabulary = frozenset(e for e in entries if not e.startswith(QUESTION_OFFSET))
+    return EmbeddingModel(model, model_id=card["model_id"], input_kind="terms", vocabulary=vocabulary,
+                          supervised=int(card.get("supervised", 0)), offset_terms=offsets)
 
 
 def read_model_card(path: Path) -> dict[str, Any] | None:
