@@ -388,7 +388,7 @@ def serve(kb_dir: Path, host: str | None, port: int | None) -> None:
             ensure_can_listen(settings.host, settings.port)  # before the seconds spent loading the index
         except (ValueError, CannotListen) as error:
             raise click.ClickException(str(error)) from None
-        KnowledgeBase(settings.kb_dir).manifest()  # load and verify here, failing clearly, not inside the server
+        KnowledgeBase(settings.kb_dir).close()  # a missing KB fails here, clearly; the index loads once, in the app
         address = f"http://{settings.host}:{settings.port}"
         docs = f"  (API docs: {address}/docs)" if settings.docs else ""
         click.echo(f"policykb serving {settings.kb_dir} at {address}/{docs}")

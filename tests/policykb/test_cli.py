@@ -186,3 +186,13 @@ def test_control_characters_in_file_names_and_texts_never_reach_the_terminal_raw
     assert answer.exit_code == 0 and "高龄津贴" in answer.output
     for output in (result.output, listing.output, answer.output):
         assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
+
+
+def test_serve_without_a_knowledge_base_says_so_and_exits(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(cli, ["serve", "--kb", str(tmp_path / "none"), "--port", str(port)])
+    assert result.exit_code == 1 and "knowledge base" in result.output.lower() and "Traceback" not in result.output
