@@ -260,6 +260,18 @@ class KnowledgeBase:
     def manifest(self) -> dict[str, Any]:
         return self.searcher.index.manifest
 
+    def served(self) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        """(generation, manifest, degraded) of the index already loaded, or Nones.
+
+        Loads nothing and checks nothing on disk: a liveness probe or a metrics scrape reads
+        it while a search runs, without waiting for one (reading one attribute is atomic).
+        """
+        searcher = self._searcher
+        if searcher is None:
+            return None, None, None
+        index = searcher.index
+        return index.generation, index.manifest, index.degraded
+
     def search(self, question: str, *, top_k: int = 5, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
                fusion: str | None = None, max_top_k: int = MAX_TOP_K) -> SearchResult:

@@ -46,6 +46,11 @@ class SerializedKB:
         return {"status": "ok", "documents": stats["documents"], "segments": stats["segments"],
                 "generation": generation}
 
+    def served(self) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        """(generation, manifest, degraded) of the loaded index, without the lock: liveness and
+        metrics must not wait behind a search."""
+        return self.kb.served()
+
     def search(self, question: str, *, top_k: int, filters: SearchFilters, mode: str) -> SearchResult:
         with self.lock:
             return self.kb.search(question, top_k=top_k, filters=filters, mode=mode)

@@ -29,6 +29,7 @@ from service.feedback_routes import install_feedback
 from service.headers import SecurityHeaders
 from service.keys import KeyRing
 from service.limits import InFlightLimit, RequestBodyLimit
+from service.metrics import install_metrics
 from service.pages import install_pages
 from service.protocol import guarded_protocol
 from service.ratelimit import parse_networks
@@ -93,6 +94,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(InFlightLimit, limit=settings.limit_concurrency)
+    install_metrics(app, _served)  # outside the in-flight limit, so its refusals are counted
     app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         # Added last, so it is outermost: error responses carry CORS headers too.
@@ -105,6 +107,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             allow_credentials=False,
         )
     return app
+
+
+def _served(app: FastAPI) -> tuple[str | None, dict | None, str | None]:
+    """What the app serves now, for ``/metrics`` (Nones before the lifespan opened the KB)."""
+    kb: SerializedKB | None = getattr(app.state, "kb", None)
+    return kb.served() if kb is not None else (None, None, None)
 
 
 def serve(settings: ServiceSettings) -> None:

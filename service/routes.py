@@ -29,6 +29,7 @@ from service.schemas import (
     DocumentList,
     ErrorResponse,
     Health,
+    Liveness,
     SegmentDetail,
 )
 
@@ -109,9 +110,22 @@ def get_segment(segment_id: str, kb: KB) -> JSONResponse:
     return JSONResponse(kb.segment(segment_id))
 
 
-@router.get("/healthz", tags=["operations"], summary="Ready to answer?", response_model=Health,
+@router.get("/healthz", tags=["operations"], summary="Alive?", response_model=Liveness)
+async def healthz(kb: KB) -> JSONResponse:
+    """200 while the process answers, with ``ready`` and the generation loaded. Never waits on a
+    search (no lock, no disk): a busy service is alive. For a load balancer's readiness check use
+    ``/readyz``."""
+    generation, manifest, degraded = kb.served()
+    counts = (manifest or {}).get("counts") or {}
+    return JSONResponse({"status": "ok", "ready": generation is not None, "generation": generation,
+                         "documents": counts.get("documents"), "segments": counts.get("segments"),
+                         "degraded": degraded})
+
+
+@router.get("/readyz", tags=["operations"], summary="Ready to answer?", response_model=Health,
             responses=_errors(503))
-def healthz(kb: KB) -> JSONResponse:
-    """200 once an index generation is loaded; 503 (``index_not_built``/``index_unavailable``)
-    while there is nothing to search, so a load balancer keeps traffic away."""
+def readyz(kb: KB) -> JSONResponse:
+    """200 once an index generation is loaded (switching to a newer one if it appeared); 503
+    (``index_not_built``/``index_unavailable``) while there is nothing to search, so a load
+    balancer keeps traffic away."""
     return JSONResponse(kb.health())

@@ -191,12 +191,23 @@ class SegmentDetail(SegmentSummary):
 
 
 class Health(BaseModel):
-    """Liveness and readiness: the index generation being served and the corpus size."""
+    """Readiness (``/readyz``): the index generation being served and the corpus size."""
 
     status: Literal["ok"]
     documents: int
     segments: int
     generation: str
+
+
+class Liveness(BaseModel):
+    """Liveness (``/healthz``): the process answers; whether an index is loaded, and which."""
+
+    status: Literal["ok"]
+    ready: bool
+    generation: str | None
+    documents: int | None
+    segments: int | None
+    degraded: str | None
 
 
 class ErrorDetail(BaseModel):

@@ -20,20 +20,31 @@ from service.routes import router
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 ROUTES = {("/v1/ask", "post"), ("/v1/documents", "get"), ("/v1/documents/{doc_id}", "get"),
-          ("/v1/segments/{segment_id}", "get"), ("/healthz", "get")}
+          ("/v1/segments/{segment_id}", "get"), ("/healthz", "get"), ("/readyz", "get")}
 #: The feedback and analytics routes (service.feedback_routes, service.analytics).
 ACTIVITY_ROUTES = {("/v1/feedback", "post"), *((f"/v1/analytics/{name}", "get") for name in (
     "summary", "queries", "gaps", "documents", "outdated", "feedback"))}
 
 
-def test_healthz_reports_counts_and_generation(client: TestClient, documents: list[Document]) -> None:
-    response = client.get("/healthz")
+def test_readyz_reports_counts_and_generation(client: TestClient, documents: list[Document]) -> None:
+    response = client.get("/readyz")
     assert response.status_code == 200
     health = response.json()
     assert health == {"status": "ok", "documents": len(documents),
                       "segments": sum(len(d.segments) for d in documents),
                       "generation": health["generation"]}
     assert health["generation"].startswith("generation-")
+
+
+def test_healthz_says_alive_and_what_is_loaded_without_waiting_on_a_search(
+        client: TestClient, documents: list[Document]) -> None:
+    ready = client.get("/readyz").json()
+    state = client.app.state.kb
+    with state.lock:  # a search holds the lock: liveness still answers
+        alive = client.get("/healthz")
+    assert alive.status_code == 200
+    assert alive.json() == {"status": "ok", "ready": True, "generation": ready["generation"],
+                            "documents": len(documents), "segments": ready["segments"], "degraded": None}
 
 
 def test_create_app_returns_independent_apps(settings: ServiceSettings) -> None:
@@ -44,7 +55,9 @@ def test_create_app_returns_independent_apps(settings: ServiceSettings) -> None:
 
 def test_an_unbuilt_knowledge_base_answers_503_until_built(unbuilt_kb_dir: Path) -> None:
     with TestClient(create_app(ServiceSettings(kb_dir=unbuilt_kb_dir))) as client:
-        health = client.get("/healthz")
+        alive = client.get("/healthz")
+        assert alive.status_code == 200 and alive.json()["ready"] is False and alive.json()["generation"] is None
+        health = client.get("/readyz")
         assert health.status_code == 503
         assert health.json()["error"]["code"] == "index_not_built"
         asked = client.post("/v1/ask", json={"question": "社会保险"})
@@ -59,8 +72,9 @@ def test_an_unbuilt_knowledge_base_answers_503_until_built(unbuilt_kb_dir: Path)
             builder.build()
         finally:
             builder.close()
-        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
         assert client.post("/v1/ask", json={"question": "社会保险"}).json()["hits"]
+        assert client.get("/healthz").json()["ready"] is True
 
 
 def test_a_damaged_index_answers_503_without_details(kb_dir: Path, tmp_path: Path) -> None:
@@ -71,7 +85,8 @@ def test_a_damaged_index_answers_503_without_details(kb_dir: Path, tmp_path: Pat
     damaged = copy / "index" / generation / min(manifest["files"])
     damaged.write_bytes(b"not the file the manifest describes")
     with TestClient(create_app(ServiceSettings(kb_dir=copy))) as client:
-        for response in (client.get("/healthz"), client.post("/v1/ask", json={"question": "政务公开"})):
+        assert client.get("/healthz").json()["ready"] is False
+        for response in (client.get("/readyz"), client.post("/v1/ask", json={"question": "政务公开"})):
             assert response.status_code == 503
             assert response.json()["error"]["code"] == "index_unavailable"
             assert str(copy) not in response.text and damaged.name not in response.text
@@ -109,7 +124,7 @@ def test_a_new_generation_is_served_without_restart(kb_dir: Path, tmp_path: Path
 def test_openapi_lists_every_route_with_the_error_schema(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     listed = {(path, method) for path, item in spec["paths"].items() for method in item}
-    assert listed == ROUTES | ACTIVITY_ROUTES
+    assert listed == ROUTES | ACTIVITY_ROUTES | {("/metrics", "get")}
     ask = spec["paths"]["/v1/ask"]["post"]
     for status in ("400", "413", "415", "422", "503"):
         schema = ask["responses"][status]["content"]["application/json"]["schema"]
@@ -159,7 +174,8 @@ def _service_modules() -> list[tuple[Path, ast.Module]]:
 
 
 def test_service_imports_only_kb_exports_and_its_web_stack() -> None:
-    allowed = {"kb", "service", "fastapi", "pydantic", "starlette", "uvicorn", "h11", "__future__"}
+    allowed = {"kb", "service", "fastapi", "pydantic", "starlette", "uvicorn", "h11", "prometheus_client",
+               "__future__"}
     for path, tree in _service_modules():
         for node in ast.walk(tree):
             names = []
@@ -194,7 +210,9 @@ def test_routes_are_sync_so_search_runs_in_the_thread_pool() -> None:
     routes = [route for route in router.routes if isinstance(route, APIRoute)]
     assert {(route.path_format, next(iter(route.methods)).lower()) for route in routes} == ROUTES
     for route in routes:
-        assert not inspect.iscoroutinefunction(route.endpoint), route.path
+        # /healthz only reads what is loaded (no search, no lock, no disk): async, so a liveness
+        # probe never queues behind searches for a thread
+        assert inspect.iscoroutinefunction(route.endpoint) == (route.path == "/healthz"), route.path
 
 
 def test_an_app_served_without_its_lifespan_answers_503(settings: ServiceSettings) -> None:

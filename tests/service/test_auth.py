@@ -21,9 +21,11 @@ from tests.service.conftest import SOCIAL_A54
 from tests.service.test_feedback import copy_kb
 
 ANALYTICS = ["summary", "queries", "gaps", "documents", "outdated", "feedback"]
+#: Everything an analyst's key reads (the analyst view and the operator's metrics).
+ANALYST_READS = [*(f"/v1/analytics/{p}" for p in ANALYTICS), "/metrics"]
 #: Routes anyone may read: public policy documents, health, the pages.
 PUBLIC_READS = ["/v1/documents", f"/v1/documents/{SOCIAL_A54.split('#')[0]}", "/v1/segments/" + SOCIAL_A54.replace("#", "%23"),
-                "/healthz", "/", "/widget-demo", "/analytics"]
+                "/healthz", "/readyz", "/", "/widget-demo", "/analytics"]
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +75,9 @@ def test_feedback_is_open_to_anonymous_callers_and_checked_for_keys(keyed) -> No
     assert give(bearer(keys["revoked"])) == 401
 
 
-@pytest.mark.parametrize("path", ANALYTICS)
-def test_the_analyst_view_needs_analytics_read(keyed, path: str) -> None:
+@pytest.mark.parametrize("url", ANALYST_READS)
+def test_the_analyst_view_needs_analytics_read(keyed, url: str) -> None:
     client, keys = keyed
-    url = f"/v1/analytics/{path}"
     none = client.get(url)
     assert none.status_code == 401 and none.json()["error"]["code"] == "unauthorized"
     assert "question" not in none.text
@@ -98,7 +99,7 @@ def test_every_route_is_classified_here(keyed) -> None:
     """A new route must take a side in this file: public, public door or keyed."""
     client, _ = keyed
     classified = {"/v1/ask", "/v1/feedback", *(f"/v1/analytics/{p}" for p in ANALYTICS), "/v1/documents",
-                  "/v1/documents/{doc_id:path}", "/v1/segments/{segment_id:path}", "/healthz", "/", "/widget-demo",
+                  "/v1/documents/{doc_id:path}", "/v1/segments/{segment_id:path}", "/healthz", "/readyz", "/metrics", "/", "/widget-demo",
                   "/analytics", "/passage", "/widget.js", "/widget/frame", "/docs", "/openapi.json"}
     paths = {getattr(route, "path", "") for route in client.app.routes}
     unknown = {p for p in paths if p and not p.startswith("/static") and p not in classified}
