@@ -81,6 +81,23 @@ class SerializedKB:
         detail.update({field: document.get(field) for field in CITATION_FIELDS})
         return detail
 
+    def delete_document(self, doc_id: str) -> None:
+        """Delete a document (raises ``kb.DocumentNotFound``); under the lock, so no search is
+        between reading a passage and reading its document when both disappear."""
+        with self.lock:
+            self.kb.delete_document(doc_id)
+
+    def replace(self, kb: KnowledgeBase) -> KnowledgeBase:
+        """Serve ``kb`` from now on and return the one it replaces (for the caller to close).
+
+        A rebuild loads and prepares the new generation in its own ``KnowledgeBase`` while
+        this one keeps answering; the switch is then one assignment under the lock instead of
+        a load that every question waits for.
+        """
+        with self.lock:
+            previous, self.kb = self.kb, kb
+        return previous
+
     def close(self) -> None:
         with self.lock:
             self.kb.close()
