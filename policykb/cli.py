@@ -379,6 +379,7 @@ def serve(kb_dir: Path, host: str | None, port: int | None) -> None:
     limit, concurrency, /docs on or off, log level, hotline number): see
     service/settings.py or the README. Flags win over the environment.
     """
+    from policykb.uploads import ingest_upload
     from service import ServiceSettings, serve as run_server
     from service.listen import CannotListen, ensure_can_listen
 
@@ -392,7 +393,7 @@ def serve(kb_dir: Path, host: str | None, port: int | None) -> None:
         address = f"http://{settings.host}:{settings.port}"
         docs = f"  (API docs: {address}/docs)" if settings.docs else ""
         click.echo(f"policykb serving {settings.kb_dir} at {address}/{docs}")
-        run_server(settings)
+        run_server(settings, ingest=ingest_upload)  # uploads are read as `policykb ingest` reads files
 
 
 @cli.command()

@@ -21,12 +21,14 @@ from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
 from service.access import SerializedKB
 from service.access_log import install_on as install_access_log_filter
 from service.activity import ActivityLog
+from service.admin_routes import install_admin
 from service.analytics import install_analytics
 from service.auth import PublicLimits, install_auth
 from service.apidocs import install_docs
 from service.errors import install_error_handlers
 from service.feedback_routes import install_feedback
 from service.headers import SecurityHeaders
+from service.jobs import BuildRunner
 from service.keys import KeyRing
 from service.limits import InFlightLimit, RequestBodyLimit
 from service.metrics import install_metrics
@@ -35,6 +37,7 @@ from service.protocol import guarded_protocol
 from service.ratelimit import parse_networks
 from service.routes import GENERATION_HEADER, router
 from service.settings import ServiceSettings
+from service.uploads import Ingest, UploadDesk
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,12 @@ def _version() -> str:
         return "0"
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
+def create_app(settings: ServiceSettings, *, ingest: Ingest | None = None) -> FastAPI:
     """A FastAPI app serving the knowledge base in ``settings.kb_dir``.
+
+    ``ingest`` reads an uploaded file into the knowledge base (``policykb serve`` passes
+    ``policykb.uploads.ingest_upload``; the service may not import ``ingest`` itself); without
+    it ``POST /v1/documents`` answers 503 ``uploads_unavailable``.
 
     Opening happens when the app starts (``with TestClient(app)`` or uvicorn), not here, so
     building an app is cheap. A missing knowledge base fails start-up with
@@ -68,8 +75,17 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             activity.available()  # opened now so a problem shows at start-up; answers never wait on it
             app.state.kb = kb
             app.state.activity = activity
+            app.state.builds = BuildRunner(settings.kb_dir, kb)
+            if ingest is not None:
+                app.state.uploads = UploadDesk(settings.kb_dir, ingest,
+                                               max_file_bytes=min(settings.max_upload_file_bytes,
+                                                                  settings.max_upload_bytes))
             yield
         finally:
+            if (builds := getattr(app.state, "builds", None)) is not None:
+                builds.close()
+            if (uploads := getattr(app.state, "uploads", None)) is not None:
+                uploads.close()
             activity.close()
             kb.close()
 
@@ -88,11 +104,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     app.include_router(router)
     install_feedback(app)
     install_analytics(app)
+    install_admin(app)
     install_pages(app, settings)
     if settings.docs:
         install_docs(app)
     install_error_handlers(app)
-    app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBodyLimit, max_body_bytes=settings.max_body_bytes,
+                       larger={("POST", "/v1/documents"): settings.max_upload_bytes})
     app.add_middleware(InFlightLimit, limit=settings.limit_concurrency)
     install_metrics(app, _served)  # outside the in-flight limit, so its refusals are counted
     app.add_middleware(SecurityHeaders)
@@ -115,7 +133,7 @@ def _served(app: FastAPI) -> tuple[str | None, dict | None, str | None]:
     return kb.served() if kb is not None else (None, None, None)
 
 
-def serve(settings: ServiceSettings) -> None:
+def serve(settings: ServiceSettings, *, ingest: Ingest | None = None) -> None:
     """Run the service with uvicorn on ``settings.host``:``settings.port`` until stopped.
 
     The knowledge base is checked before uvicorn starts, so a wrong ``kb_dir`` raises
@@ -124,7 +142,7 @@ def serve(settings: ServiceSettings) -> None:
     """
     KnowledgeBase(settings.kb_dir).close()
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, ingest=ingest),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -16,7 +16,10 @@ invalid_json                400     body is not JSON (syntax, too deeply nested)
 invalid_utf8                400     body is not UTF-8 (e.g. GBK bytes)
 unsupported_media_type      415     body sent without ``Content-Type: application/json``
 body_missing                422     no body where one is required
-request_too_large           413     body larger than ``max_body_bytes``
+request_too_large           413     body larger than ``max_body_bytes`` (uploads: ``max_upload_bytes``)
+upload_invalid              400     an upload body that is not valid multipart/form-data
+too_many_files              413     more than ``service.uploads.MAX_FILES`` files in one upload
+files_missing               422     an upload without a file in the field ``files``
 question_empty              422     empty or whitespace-only question (incl. "　")
 question_too_long           422     question over ``kb.MAX_QUESTION_CHARS``
 question_invalid            422     question missing, not a string, lone surrogates
@@ -32,7 +35,7 @@ http_error                  4xx     any other HTTP-level refusal (status as rais
 
 Server side: ``index_not_built`` / ``index_unavailable`` (503: nothing searchable yet, or
 the index or its model cannot be loaded), ``kb_unavailable`` (503: the knowledge base is not
-open) and ``internal_error`` (500, logged here with the traceback; the response says nothing
+open), ``uploads_unavailable`` (503: the app was made without a document reader) and ``internal_error`` (500, logged here with the traceback; the response says nothing
 more). ``unauthorized`` (401 with ``WWW-Authenticate: Bearer``) and ``forbidden`` (403) come
 from ``service.auth``, ``rate_limited`` (429 with ``Retry-After``) from its public
 door's budgets. ``overloaded`` (503 with ``Retry-After``: more requests in flight than
@@ -67,6 +70,7 @@ from kb import (
     SegmentNotFound,
 )
 from service.schemas import KNOWN_FIELDS, MAX_LIST_LIMIT, MAX_OFFSET
+from service.uploads import MAX_FILES
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,10 @@ MESSAGES = {
     "unsupported_media_type": "send the request body as JSON with the header Content-Type: application/json",
     "body_missing": "this request needs a JSON body",
     "request_too_large": "the request body is too large",
+    "upload_invalid": "the body is not valid multipart/form-data",
+    "too_many_files": f"at most {MAX_FILES} files in one upload",
+    "files_missing": "send one or more files in the multipart/form-data field 'files'",
+    "uploads_unavailable": "this service was started without a document reader: uploads are off",
     "overloaded": "the service is answering as many requests as it can; try again in a second",
     "bad_request": "the request is not valid HTTP",
     "unauthorized": "this needs an API key: send Authorization: Bearer KEY",
@@ -107,7 +115,7 @@ CODE_STATUS = {"invalid_json": 400, "invalid_utf8": 400, "unsupported_media_type
             "not_found": 404, "method_not_allowed": 405, "index_not_built": 503, "index_unavailable": 503,
             "kb_unavailable": 503, "internal_error": 500, "overloaded": 503,
                "bad_request": 400, "unauthorized": 401, "forbidden": 403,
-               "rate_limited": 429}
+               "rate_limited": 429, "upload_invalid": 400, "too_many_files": 413, "uploads_unavailable": 503}
 
 
 def error_response(code: str, message: str | None = None, *, status: int | None = None,

@@ -5,10 +5,13 @@ could make one request cost gigabytes. FastAPI's own ``max_body_size`` exists, b
 with a plain-text 413 of its own, outside the error shape every client relies on; this
 middleware answers ``request_too_large`` instead. A declared ``Content-Length`` over the
 limit is refused before reading anything; a chunked body is counted as it arrives and
-refused as soon as it passes the limit.
+refused as soon as it passes the limit. A few routes that take files (document uploads) get a
+larger bound of their own, by method and exact path, so the public routes stay small.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -29,18 +32,25 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestBodyLimit:
-    """Refuse request bodies larger than ``max_body_bytes`` with 413 ``request_too_large``."""
+    """Refuse request bodies larger than ``max_body_bytes`` with 413 ``request_too_large``.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    ``larger`` maps ``(method, path)`` to the bound of that one route, e.g.
+    ``{("POST", "/v1/documents"): 50 << 20}``.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int,
+                 larger: Mapping[tuple[str, str], int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get((scope["method"], scope["path"]), self.max_body_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_body_bytes:
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             await error_response("request_too_large")(scope, receive, send)
             return
         received = 0
@@ -50,7 +60,7 @@ class RequestBodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 

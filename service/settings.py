@@ -20,6 +20,12 @@ Environment variables (all optional except the knowledge base directory):
 ``POLICYKB_MAX_BODY_BYTES``
     Largest accepted request body; default 1 MiB, which keeps a 100,000-character question
     answerable with ``question_too_long`` while refusing multi-megabyte bodies with 413.
+``POLICYKB_MAX_UPLOAD_BYTES`` / ``POLICYKB_MAX_UPLOAD_FILE_BYTES``
+    Largest body of a document upload (``POST /v1/documents`` only, every other route keeps
+    ``POLICYKB_MAX_BODY_BYTES``) and largest single file in it; default 50 MiB and 20 MiB. A
+    body over the first is 413 ``request_too_large``; a file over the second is reported as
+    failed (``too_large``) while the others in the same upload go in (a file limit above the
+    body limit is in effect the body limit).
 ``POLICYKB_LIMIT_CONCURRENCY``
     Requests answered at once before answering 503 ``overloaded`` with ``Retry-After``
     (``/healthz`` excepted); idle connections do not count (they are closed when a request
@@ -57,6 +63,8 @@ ENV_PREFIX = "POLICYKB_"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+DEFAULT_MAX_UPLOAD_BYTES = 50 << 20
+DEFAULT_MAX_UPLOAD_FILE_BYTES = 20 << 20
 DEFAULT_LIMIT_CONCURRENCY = 64
 DEFAULT_REQUEST_HEAD_SECONDS = 10.0
 DEFAULT_RATE_LIMIT = 60
@@ -81,6 +89,8 @@ class ServiceSettings:
     port: int = DEFAULT_PORT
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    max_upload_file_bytes: int = DEFAULT_MAX_UPLOAD_FILE_BYTES
     limit_concurrency: int | None = DEFAULT_LIMIT_CONCURRENCY
     request_head_seconds: float = DEFAULT_REQUEST_HEAD_SECONDS
     rate_limit: int | None = DEFAULT_RATE_LIMIT
@@ -111,6 +121,8 @@ class ServiceSettings:
                 raise ValueError(f"CORS origin {origin!r} is not scheme://host[:port]")
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
+        if min(self.max_upload_bytes, self.max_upload_file_bytes) < 1024:
+            raise ValueError("max_upload_bytes and max_upload_file_bytes must be at least 1024")
         if self.limit_concurrency is not None and self.limit_concurrency < 1:
             raise ValueError("limit_concurrency must be positive (or None for no limit)")
         if isinstance(self.retention_days, bool) or not isinstance(self.retention_days, int) \
@@ -143,6 +155,10 @@ class ServiceSettings:
             values["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
         if (size := get("MAX_BODY_BYTES")) is not None:
             values["max_body_bytes"] = _integer("POLICYKB_MAX_BODY_BYTES", size)
+        if (size := get("MAX_UPLOAD_BYTES")) is not None:
+            values["max_upload_bytes"] = _integer("POLICYKB_MAX_UPLOAD_BYTES", size)
+        if (size := get("MAX_UPLOAD_FILE_BYTES")) is not None:
+            values["max_upload_file_bytes"] = _integer("POLICYKB_MAX_UPLOAD_FILE_BYTES", size)
         if (limit := get("LIMIT_CONCURRENCY")) is not None:
             number = _integer("POLICYKB_LIMIT_CONCURRENCY", limit)
             values["limit_concurrency"] = number or None

@@ -24,6 +24,9 @@ ROUTES = {("/v1/ask", "post"), ("/v1/documents", "get"), ("/v1/documents/{doc_id
 #: The feedback and analytics routes (service.feedback_routes, service.analytics).
 ACTIVITY_ROUTES = {("/v1/feedback", "post"), *((f"/v1/analytics/{name}", "get") for name in (
     "summary", "queries", "gaps", "documents", "outdated", "feedback"))}
+#: The administration routes (service.admin_routes).
+ADMIN_ROUTES = {("/v1/documents", "post"), ("/v1/documents/{doc_id}", "delete"), ("/v1/admin/rebuild", "post"),
+                ("/v1/jobs/{job_id}", "get")}
 
 
 def test_readyz_reports_counts_and_generation(client: TestClient, documents: list[Document]) -> None:
@@ -124,7 +127,7 @@ def test_a_new_generation_is_served_without_restart(kb_dir: Path, tmp_path: Path
 def test_openapi_lists_every_route_with_the_error_schema(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     listed = {(path, method) for path, item in spec["paths"].items() for method in item}
-    assert listed == ROUTES | ACTIVITY_ROUTES | {("/metrics", "get")}
+    assert listed == ROUTES | ACTIVITY_ROUTES | ADMIN_ROUTES | {("/metrics", "get")}
     ask = spec["paths"]["/v1/ask"]["post"]
     for status in ("400", "413", "415", "422", "503"):
         schema = ask["responses"][status]["content"]["application/json"]["schema"]

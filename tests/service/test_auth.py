@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from policykb.cli import cli
+from policykb.uploads import ingest_upload
 from service import ServiceSettings, create_app
 from service.keys import KeyRing
 from tests.service.conftest import SOCIAL_A54
@@ -36,8 +37,17 @@ def keyed(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
             for scope in ("ask", "feedback", "analytics:read", "documents:write", "admin")}
     keys["revoked"] = ring.create("revoked", "ask,feedback,analytics:read")
     assert ring.revoke("revoked")
-    with TestClient(create_app(ServiceSettings(kb_dir=own)), raise_server_exceptions=False) as client:
+    with TestClient(create_app(ServiceSettings(kb_dir=own), ingest=ingest_upload),
+                    raise_server_exceptions=False) as client:
         yield client, keys
+
+
+def all_routes(routes: list) -> Iterator:
+    """Every route, those of included routers too (FastAPI keeps an included router whole, so
+    ``app.routes`` alone does not list its routes)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from all_routes(included.routes) if included is not None else [route]
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -100,8 +110,9 @@ def test_every_route_is_classified_here(keyed) -> None:
     client, _ = keyed
     classified = {"/v1/ask", "/v1/feedback", *(f"/v1/analytics/{p}" for p in ANALYTICS), "/v1/documents",
                   "/v1/documents/{doc_id:path}", "/v1/segments/{segment_id:path}", "/healthz", "/readyz", "/metrics", "/", "/widget-demo",
-                  "/analytics", "/passage", "/widget.js", "/widget/frame", "/docs", "/openapi.json"}
-    paths = {getattr(route, "path", "") for route in client.app.routes}
+                  "/analytics", "/passage", "/widget.js", "/widget/frame", "/docs", "/openapi.json",
+                  "/v1/admin/rebuild", "/v1/jobs/{job_id}"}
+    paths = {getattr(route, "path", "") for route in all_routes(client.app.routes)}
     unknown = {p for p in paths if p and not p.startswith("/static") and p not in classified}
     assert unknown == set()
 
@@ -125,3 +136,56 @@ def test_keys_are_created_listed_and_revoked_from_the_cli(kb_dir: Path, tmp_path
         assert CliRunner().invoke(cli, ["keys", "revoke", "--kb", str(own), "analyst-wang"]).exit_code == 0
         assert client.get("/v1/analytics/summary", headers=bearer(key)).status_code == 401  # at once
     assert CliRunner().invoke(cli, ["keys", "revoke", "--kb", str(own), "analyst-wang"]).exit_code == 1
+
+
+#: Every route that changes something, by method: the public door or a keyed route tested below.
+PUBLIC_DOOR = {("POST", "/v1/ask"), ("POST", "/v1/feedback")}
+ADMINISTRATION = {("POST", "/v1/documents"), ("DELETE", "/v1/documents/{doc_id:path}"),
+                  ("POST", "/v1/admin/rebuild"), ("GET", "/v1/jobs/{job_id}")}
+
+
+def test_every_writing_route_is_the_public_door_or_administration(keyed) -> None:
+    """A path may be a public read for GET and keyed for another method: classify by method too."""
+    client, _ = keyed
+    writing = {(method, route.path) for route in all_routes(client.app.routes)
+               for method in getattr(route, "methods", None) or () if method not in ("GET", "HEAD")}
+    assert writing == (PUBLIC_DOOR | ADMINISTRATION) - {("GET", "/v1/jobs/{job_id}")}
+
+
+def _upload(client: TestClient, headers: dict[str, str]):
+    text = "常熟市社区养老服务通知\n\n一、社区为八十周岁以上老人提供助餐服务。\n"
+    return client.post("/v1/documents", headers=headers, files={"files": ("养老服务.txt", text.encode())})
+
+
+def test_uploads_and_deletes_need_documents_write(keyed) -> None:
+    client, keys = keyed
+    assert _upload(client, {}).status_code == 401
+    assert _upload(client, bearer(keys["revoked"])).status_code == 401
+    for scope in ("ask", "feedback", "analytics:read"):
+        refused = _upload(client, bearer(keys[scope]))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    stored = _upload(client, bearer(keys["documents:write"]))
+    assert stored.status_code == 202 and stored.json()["files"][0]["status"] == "stored"
+    assert _upload(client, bearer(keys["admin"])).json()["files"][0]["status"] == "unchanged"
+    path = "/v1/documents/养老服务"
+    assert client.delete(path).status_code == 401
+    assert client.delete(path, headers=bearer(keys["analytics:read"])).status_code == 403
+    assert client.get(path).status_code == 200  # nothing deleted by the refusals
+    assert client.delete(path, headers=bearer(keys["documents:write"])).status_code == 202
+    assert client.delete(path, headers=bearer(keys["admin"])).status_code == 404
+
+
+def test_rebuilds_need_admin_and_jobs_documents_write(keyed) -> None:
+    client, keys = keyed
+    assert client.post("/v1/admin/rebuild").status_code == 401
+    for scope in ("ask", "analytics:read", "documents:write"):
+        refused = client.post("/v1/admin/rebuild", headers=bearer(keys[scope]))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    started = client.post("/v1/admin/rebuild", headers=bearer(keys["admin"]))
+    assert started.status_code == 202 and started.headers["location"] == f"/v1/jobs/{started.json()['id']}"
+    path = started.headers["location"]
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers=bearer(keys["ask"])).status_code == 403
+    assert client.get(path, headers=bearer(keys["analytics:read"])).status_code == 403
+    assert client.get(path, headers=bearer(keys["documents:write"])).json()["id"] == started.json()["id"]
+    assert client.get(path, headers=bearer(keys["admin"])).status_code == 200
