@@ -133,3 +133,9 @@ def test_parse_date(text: str, iso: str | None) -> None:
 )
 def test_closing_lines(line: str, closing: bool) -> None:
     assert is_closing_line(line) is closing
+
+
+@pytest.mark.parametrize("variant", ["常政办发〔２０２１〕８８号", "常政办发［２０２１］８８号", "常政办发【2021】８８号"])
+def test_a_doc_number_in_full_width_digits_is_the_same_number(variant: str) -> None:
+    # found by the bad-input catalogue (B32): a full-width year was not read as a 文号 at all
+    assert normalise_doc_number(variant) == "常政办发〔2021〕88号"
