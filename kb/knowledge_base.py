@@ -72,8 +72,13 @@ def _segment_index_text(document: Document, index: int) -> str:
 class KnowledgeBase:
     """A directory holding ``kb.sqlite`` (the truth) and ``index/`` (derived)."""
 
-    def __init__(self, kb_dir: Path | str, *, create: bool = False, settings: IndexSettings | None = None) -> None:
+    def __init__(self, kb_dir: Path | str, *, create: bool = False, settings: IndexSettings | None = None,
+                 follow_current: bool = True) -> None:
+        """``follow_current=False`` keeps the generation once loaded even when ``CURRENT`` moves
+        on: a server loads the new one beside it (another instance) and switches itself, so
+        that no question waits for a load (see :meth:`current_generation`)."""
         self.kb_dir = Path(kb_dir)
+        self.follow_current = follow_current
         if not (self.kb_dir / DB_FILENAME).exists():
             if not create:
                 raise KnowledgeBaseNotFound(
@@ -243,6 +248,8 @@ class KnowledgeBase:
 
     @property
     def searcher(self) -> Searcher:
+        if self._searcher is not None and not self.follow_current:
+            return self._searcher
         directory = current_generation(self.kb_dir)
         if self._searcher is None or directory is None or self._searcher.index.directory != directory:
             index = load_index(self.kb_dir, expected_fingerprint=self.tokenizer.fingerprint)
@@ -259,6 +266,11 @@ class KnowledgeBase:
 
     def manifest(self) -> dict[str, Any]:
         return self.searcher.index.manifest
+
+    def current_generation(self) -> str | None:
+        """The generation ``CURRENT`` names now (perhaps not the one loaded); reads one small file."""
+        directory = current_generation(self.kb_dir)
+        return directory.name if directory is not None else None
 
     def served(self) -> tuple[str | None, dict[str, Any] | None, str | None]:
         """(generation, manifest, degraded) of the index already loaded, or Nones.
