@@ -7,10 +7,16 @@ index generation appears, and the embedding model keeps per-call state. One lock
 call is the simple correct answer; a search takes milliseconds, so requests queue briefly
 instead of racing. The methods also assemble the response dictionaries the engine does not
 return in one call (a document with its segments, a segment with its document's facts).
+
+A new index generation (built by the service's own job or by ``policykb build``) is not loaded
+under that lock: :meth:`SerializedKB.follow` loads it into a second ``KnowledgeBase`` while the
+first keeps answering, then swaps them, so questions never queue behind a load. The served
+``KnowledgeBase`` is therefore opened with ``follow_current=False``.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -21,6 +27,8 @@ SEGMENT_FIELDS = ("segment_id", "locator", "section_path", "departments", "start
 DOCUMENT_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "status", "source", "segment_count")
 CITATION_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "status")
 
+log = logging.getLogger(__name__)
+
 
 class SerializedKB:
     """A ``KnowledgeBase`` whose every use holds one lock."""
@@ -28,6 +36,57 @@ class SerializedKB:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.lock = threading.Lock()
+        self._loading = threading.Lock()
+        self._unloadable: str | None = None
+
+    def follow(self, *, wait: bool = False) -> str | None:
+        """Serve the generation ``CURRENT`` names, if it is not the one loaded; returns the
+        generation served now (None while none is loaded).
+
+        The new generation is loaded and prepared in a fresh ``KnowledgeBase`` without the
+        lock, then swapped in. Without ``wait`` the load runs on a thread of its own and the
+        caller carries on with the loaded generation (a question never waits for a load);
+        with ``wait`` the caller loads it (or waits for the load under way) and raises what
+        loading raised. A generation that cannot be loaded is logged once and not tried again;
+        the loaded one keeps answering (compare the result with :meth:`current_generation`).
+        """
+        loaded, current = self.kb.served()[0], self.kb.current_generation()
+        if loaded is None or current is None or current in (loaded, self._unloadable):
+            return loaded
+        if not wait:
+            if self._loading.acquire(blocking=False):
+                threading.Thread(target=self._load_then_release, name="policykb-follow", daemon=True).start()
+            return loaded
+        with self._loading:
+            return self._load()
+
+    def _load_then_release(self) -> None:
+        try:
+            self._load()
+        except Exception:  # logged by _load; the loaded generation keeps answering
+            pass
+        finally:
+            self._loading.release()
+
+    def current_generation(self) -> str | None:
+        """The generation ``CURRENT`` names now (perhaps not yet the one answering)."""
+        return self.kb.current_generation()
+
+    def _load(self) -> str | None:
+        """Load what ``CURRENT`` names beside the served generation and swap; hold ``_loading``."""
+        current = self.kb.current_generation()
+        if current is None or current == self.kb.served()[0]:  # loaded meanwhile
+            return self.kb.served()[0]
+        fresh = KnowledgeBase(self.kb.kb_dir, follow_current=False)
+        try:
+            generation = fresh.warm_up()
+        except Exception:
+            fresh.close()
+            self._unloadable = current
+            log.exception("index %s cannot be loaded; still serving %s", current, self.kb.served()[0])
+            raise
+        self.replace(fresh).close()
+        return generation
 
     def warm_up(self) -> str:
         """Load the current index generation (and its model) now, so the first question is fast.
@@ -40,8 +99,9 @@ class SerializedKB:
 
     def health(self) -> dict[str, Any]:
         """Counts and the generation being served; raises as :meth:`warm_up` when not ready."""
+        self._follow_quietly(wait=True)  # readiness: say the generation that will answer next
         with self.lock:
-            generation = self.kb.manifest()["generation"]  # loads or reloads the searcher
+            generation = self.kb.manifest()["generation"]  # loads the searcher if none is loaded
             stats = self.kb.stats()
         return {"status": "ok", "documents": stats["documents"], "segments": stats["segments"],
                 "generation": generation}
@@ -51,7 +111,14 @@ class SerializedKB:
         metrics must not wait behind a search."""
         return self.kb.served()
 
+    def _follow_quietly(self, *, wait: bool = False) -> None:
+        try:
+            self.follow(wait=wait)
+        except Exception:  # logged by _load; the loaded generation answers
+            pass
+
     def search(self, question: str, *, top_k: int, filters: SearchFilters, mode: str) -> SearchResult:
+        self._follow_quietly()
         with self.lock:
             return self.kb.search(question, top_k=top_k, filters=filters, mode=mode)
 

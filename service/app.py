@@ -64,7 +64,7 @@ def create_app(settings: ServiceSettings, *, ingest: Ingest | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kb = SerializedKB(KnowledgeBase(settings.kb_dir))
+        kb = SerializedKB(KnowledgeBase(settings.kb_dir, follow_current=False))  # see SerializedKB.follow
         activity = ActivityLog.beside(settings.kb_dir, retention_days=settings.retention_days)
         try:
             try:

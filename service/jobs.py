@@ -13,8 +13,8 @@ derived and takes from seconds to minutes to rebuild. So the rebuild is a job wi
   A build that crashes or is killed leaves the served generation as it was (``kb.index``
   writes a new generation and switches ``CURRENT`` atomically).
 - **Switched in whole.** The new generation is loaded and prepared in a fresh
-  ``KnowledgeBase`` while the old one keeps answering; :meth:`SerializedKB.replace` then
-  swaps them under the lock, so a question waits for one assignment, not for a load.
+  ``KnowledgeBase`` while the old one keeps answering (:meth:`SerializedKB.follow`), then
+  swapped in under the lock: a question waits for one assignment, not for a load.
 
 Jobs live in memory (the last :data:`HISTORY` of them): a restart forgets them, and the store
 stays the truth (``policykb info`` says whether the index is stale). Error messages are fixed
@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KBError, KnowledgeBase
+from kb import KnowledgeBase
 from service.access import SerializedKB
 
 log = logging.getLogger(__name__)
@@ -190,17 +190,14 @@ class BuildRunner:
     def _rebuild(self) -> dict[str, Any]:
         started = time.perf_counter()
         summary = self._build_in_child()
-        fresh = KnowledgeBase(self.kb_dir)
         try:
-            generation = fresh.warm_up()  # the slow part of switching, done while the old one answers
-        except (IndexNotBuilt, IndexMismatch, EmbeddingModelError, KBError) as error:
-            fresh.close()
-            log.error("the rebuilt index cannot be loaded: %s", error)
+            # Loads the new generation beside the served one and swaps (unless a question that
+            # noticed it first is doing so: then wait for that). Questions never wait for it.
+            generation = self.serving.follow(wait=True) or self.serving.warm_up()
+        except Exception:  # logged by follow(); the previous generation keeps answering
             raise BuildFailed("load_failed") from None
-        except BaseException:
-            fresh.close()
-            raise
-        self.serving.replace(fresh).close()
+        if generation != summary["generation"] and generation != self.serving.current_generation():
+            raise BuildFailed("load_failed")  # refused when a question first tried it: logged then
         return {"generation": generation, "documents": summary["documents"], "segments": summary["segments"],
                 "build_seconds": summary["build_seconds"], "seconds": round(time.perf_counter() - started, 3)}
 

@@ -7,6 +7,7 @@ import inspect
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,11 @@ def test_a_new_generation_is_served_without_restart(kb_dir: Path, tmp_path: Path
             writer.build()
         finally:
             writer.close()
-        after = client.post("/v1/ask", json={"question": "垃圾分类投放"})
+        # The new generation is loaded beside the served one, then swapped in: within moments.
+        deadline = time.monotonic() + 30
+        while (after := client.post("/v1/ask", json={"question": "垃圾分类投放"})).headers["X-Index-Generation"] \
+                == before.headers["X-Index-Generation"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert after.headers["X-Index-Generation"] != before.headers["X-Index-Generation"]
         assert after.json()["hits"][0]["segment_id"] == "changshu-2023-laji-fenlei#a3"
         assert client.get("/healthz").json()["generation"] == after.headers["X-Index-Generation"]
