@@ -84,12 +84,17 @@ class BM25Index:
             vocabulary[i] = term
         return cls(matrix, vocabulary, parameters)
 
-    def scores(self, query_terms: Sequence[str], extra: Mapping[str, float] | None = None) -> np.ndarray:
+    def scores(self, query_terms: Sequence[str], extra: Mapping[str, float] | None = None,
+               weights: Mapping[str, float] | None = None) -> np.ndarray:
         """BM25 score of every document; a repeated query term counts again, as in rank-bm25.
 
         ``extra`` adds weighted terms (query expansion): each counts ``weight`` times.
+        ``weights`` scales each query term (``kb.term_weights``); unnamed terms count 1.
         """
-        counts: Counter[int] = Counter(self.term_ids[t] for t in query_terms if t in self.term_ids)
+        counts: Counter[int] = Counter()
+        for term in query_terms:
+            if term in self.term_ids:
+                counts[self.term_ids[term]] += weights.get(term, 1.0) if weights else 1.0
         for term, weight in (extra or {}).items():
             if term in self.term_ids:
                 counts[self.term_ids[term]] += weight

@@ -42,6 +42,7 @@ from kb.pretrained import find_pretrained
 from kb.rerank import PASSAGE_HEAD, Reranker
 from kb.sentence_encoder import load_sentence_encoder
 from kb.store import Store
+from kb.term_weights import term_weights
 from kb.tokenize import PolicyTokenizer
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED
 from kb.word_vectors import load_word_vectors
@@ -195,7 +196,8 @@ class SearchSettings:
     confirmed answers (``policykb train`` pairs) point to are multiplied by
     1 + ``answered_weight`` x ln(1 + answers): citizens ask about the same laws again.
     ``expansion`` also searches BM25 for the statutes' words for the citizens' words of the
-    question (``kb.expansion``). ``rerank`` > 0 re-orders that many first candidates of a
+    question (``kb.expansion``). ``term_weighting`` lets a question's everyday words (老板, 说)
+    count less in BM25 than its policy words (``kb.term_weights``). ``rerank`` > 0 re-orders that many first candidates of a
     hybrid search by the pretrained sentence encoder (``kb.rerank``; about 25 ms a candidate).
     """
 
@@ -211,6 +213,7 @@ class SearchSettings:
     min_specificity: float = DEFAULT_MIN_SPECIFICITY
     max_refused: float = DEFAULT_MAX_REFUSED
     expansion: bool = True
+    term_weighting: bool = True
     rerank: int = 0
 
     def __post_init__(self) -> None:
@@ -394,7 +397,8 @@ class Searcher:
         dense_top: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
             extra = self.expansion.expand(text, terms) if settings.expansion else None
-            bm25_all = self.index.bm25.scores(terms, extra)
+            weights = term_weights(terms, self._specificity) if settings.term_weighting else None
+            bm25_all = self.index.bm25.scores(terms, extra, weights)
             bm25_top = _top(bm25_all * prior, allowed, count, positive_only=True)
         if mode in ("hybrid", "dense"):
             assert self.index.model is not None and self.index.vectors is not None

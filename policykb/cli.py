@@ -193,12 +193,15 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
 @click.option("--expansion", type=click.Choice(["on", "off"]), default=None,
               help="Also search for the statutes' words for a question's everyday words (synonyms lexicon, "
                    "word vectors).")
+@click.option("--term-weighting", type=click.Choice(["on", "off"]), default=None,
+              help="Let a question's everyday words (老板, 说) count less in BM25 than its policy words.")
 @click.option("--rerank", type=click.IntRange(0, 100), default=None,
               help="Re-order this many first candidates with the pretrained sentence encoder (0 = off; "
                    "about 25 ms a candidate).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
-             max_refused: float | None, expansion: str | None, rerank: int | None) -> None:
+             max_refused: float | None, expansion: str | None, term_weighting: str | None,
+             rerank: int | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -212,6 +215,8 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
         "max_refused": max_refused, "rerank": rerank}.items() if value is not None}
     if expansion is not None:
         changes["expansion"] = expansion == "on"
+    if term_weighting is not None:
+        changes["term_weighting"] = term_weighting == "on"
     if place is not None:
         changes["place"] = _parse_place(place)
     with _clean_errors():
