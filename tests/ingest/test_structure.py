@@ -280,3 +280,12 @@ def test_long_items_and_articles_are_not_grouped(seed) -> None:
     law = "\n\n".join(f"第{n}条 本条规定第{n}项内容。" for n in "一二三")
     assert not any(s.anchor.endswith(".all") for s in segment_text(f"## 第一章 总则\n\n{law}"))
     assert not any(s.anchor.endswith(".all") for s in seed[1])  # the seed's items are paragraphs, not a list
+
+
+def test_a_window_never_swallows_the_whole_next_window() -> None:
+    # found by the property tests: a window ran on into a next window of one short sentence
+    # and held all of it, so the same characters were cited twice
+    text = "社会保险" * 100 + "\n一"
+    segments = segment_text(text)
+    assert [(s.start, s.end) for s in segments] == [(0, 400), (401, 402)]
+    assert all(text[s.start:s.end] == s.text for s in segments)
