@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -28,9 +27,9 @@ from typing import Any
 import pytest
 
 from tests.reliability.kbstate import content_digest, document_digests
+from tests.reliability.served import serving
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 90
 JOB_TIMEOUT_S = 120
 #: Largest uploaded file the server is started with, so B25 can cross it cheaply.
 MAX_UPLOAD_FILE_BYTES = 2 << 20
@@ -636,38 +635,16 @@ def env(tmp_path_factory: pytest.TempPathFactory, policy_documents) -> Iterator[
         knowledge_base.close()
     key = KeyRing.beside(kb_dir).create("reliability", "admin")
     port = free_port()
-    environment = {**os.environ, "POLICYKB_KB_DIR": str(kb_dir), "POLICYKB_PORT": str(port),
-                   "POLICYKB_RATE_LIMIT": "0", "POLICYKB_KEY_RATE_LIMIT": "0", "POLICYKB_LOG_LEVEL": "info",
-                   "POLICYKB_MAX_UPLOAD_FILE_BYTES": str(MAX_UPLOAD_FILE_BYTES)}
     log_path = work / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "policykb", "serve"], cwd=REPO, env=environment,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("serve did not answer /healthz in time")
-            time.sleep(0.2)
+    with serving(kb_dir, port, log_path, RATE_LIMIT="0", KEY_RATE_LIMIT="0",
+                 MAX_UPLOAD_FILE_BYTES=str(MAX_UPLOAD_FILE_BYTES)):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/openapi.json")
         openapi = json.loads(connection.getresponse().read())
-        environment_value = Env(f"http://127.0.0.1:{port}", port, kb_dir, log_path, key, openapi, work)
-        yield environment_value
-        print(f"\nbad inputs: {len(environment_value.replies)} requests, "
-              f"{sum(r.status >= 500 for r in environment_value.replies)} server errors")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        served = Env(f"http://127.0.0.1:{port}", port, kb_dir, log_path, key, openapi, work)
+        yield served
+        print(f"\nbad inputs: {len(served.replies)} requests, {sum(r.status >= 500 for r in served.replies)} "
+              "server errors")
     output = log_path.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output, output[-3000:]
 
