@@ -28,6 +28,8 @@ def test_the_analytics_page_shows_questions_feedback_and_gaps(page: Any, server:
     page.locator("#key").fill(key)
     page.locator("#key-form button").click()
     wait_until(page, "document.querySelectorAll('#summary dt').length > 0")
+    # the form is hidden once the whole view (the log too, loaded after the summary) has loaded
+    wait_until(page, "document.getElementById('key-form').hidden")
     assert page.locator("#key-form").is_hidden()
     wait_until(page, "[...document.querySelectorAll('#gaps tbody tr')].some((row) => row.textContent.includes('电影'))")
     shot(page, "analytics", full_page=True)
