@@ -76,9 +76,13 @@ class FileTooLarge(Exception):
 
 
 def shown_name(name: str | None) -> str:
-    """The client's file name as report text: no control characters, bounded length."""
+    """The client's file name as report text: no control characters, bounded length. A name
+    cut to length keeps its extension, which says the file's format."""
     cleaned = "".join(ch for ch in (name or "") if unicodedata.category(ch)[0] != "C")
-    return cleaned[:MAX_NAME_CHARS]
+    if len(cleaned) <= MAX_NAME_CHARS:
+        return cleaned
+    suffix = saved_suffix(cleaned)
+    return cleaned[: MAX_NAME_CHARS - len(suffix)] + suffix
 
 
 def saved_suffix(name: str) -> str:

@@ -663,3 +663,13 @@ def test_catalogued_bad_input(env: Env, entry_id: str) -> None:
 
 def test_the_catalogue_is_whole() -> None:
     assert list(CATALOGUE) == [f"B{number}" for number in range(1, 34)]
+
+
+def test_a_long_file_name_keeps_its_extension() -> None:
+    """B20 found it: a 300-byte name was cut to 255 characters, extension and all, and the
+    file was then refused as of no known type."""
+    from service.uploads import MAX_NAME_CHARS, shown_name
+
+    name = shown_name("通" * 300 + ".docx")
+    assert len(name) == MAX_NAME_CHARS and name.endswith("通.docx")
+    assert shown_name("a\u202e\x00b.txt") == "ab.txt"
