@@ -19,6 +19,7 @@ parsing a large file never holds the lock that questions take.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import shutil
@@ -30,6 +31,8 @@ from pathlib import Path, PurePath
 from typing import Any, BinaryIO, Protocol
 
 from kb import AddResult, KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 UPLOADS_DIR = "uploads"
 #: Files in one upload; more is refused before any is read.
@@ -105,7 +108,7 @@ class UploadDesk:
 
     def _remove_leftovers(self) -> None:
         """Folders left by a process that stopped mid-upload: their files were never acknowledged."""
-        if self.root.is_dir():
+        if self.root.is_dir() and self._inside():
             for folder in self.root.iterdir():
                 if folder.is_dir() and not folder.is_symlink():
                     shutil.rmtree(folder, ignore_errors=True)
@@ -129,6 +132,9 @@ class UploadDesk:
         if upload.size == 0:
             return _failed(name, "empty", "the file is empty")
         self.root.mkdir(parents=True, exist_ok=True)
+        if not self._inside():
+            log.error("%s leads out of the knowledge base directory; uploads refused", self.root)
+            return _failed(name, "unavailable", "uploads cannot be stored now; the operator has been told")
         folder = self.root / secrets.token_hex(16)
         folder.mkdir()  # never an existing folder: no upload can overwrite another's file
         try:
@@ -144,6 +150,10 @@ class UploadDesk:
             return _report(name, outcome, hide={str(target): name, str(folder): "upload", str(self.kb_dir): "KB"})
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def _inside(self) -> bool:
+        """Whether ``KB_DIR/uploads`` is a folder of the knowledge base, not a link out of it."""
+        return not self.root.is_symlink() and self.root.resolve().is_relative_to(self.kb_dir.resolve())
 
     def _save(self, source: BinaryIO, target: Path) -> None:
         written = 0

@@ -243,3 +243,53 @@ def test_without_a_reader_uploads_are_off(kb_dir: Path, tmp_path: Path) -> None:
     with TestClient(create_app(ServiceSettings(kb_dir=own))) as client:
         response = client.post("/v1/documents", headers=bearer(key), files={"files": ("a.txt", b"abc")})
         assert response.status_code == 503 and response.json()["error"]["code"] == "uploads_unavailable"
+
+
+def test_a_chunked_upload_over_the_limit_is_refused_while_it_arrives(admin) -> None:
+    client, keys, own = admin
+    state = kb_state(own)
+    boundary = "policykb-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
+            "Content-Type: text/plain\r\n\r\n").encode()
+
+    def body() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield head
+        for _ in range(64):
+            yield b"a" * 8192
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post("/v1/documents", content=body(),
+                           headers={**bearer(keys["writer"]), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
+    assert kb_state(own) == state and not any((own / "uploads").iterdir())
+
+
+def test_upload_limits_are_settings_read_from_the_environment(tmp_path: Path) -> None:
+    settings = ServiceSettings.from_env({"POLICYKB_KB_DIR": str(tmp_path), "POLICYKB_MAX_UPLOAD_BYTES": "1048576",
+                                         "POLICYKB_MAX_UPLOAD_FILE_BYTES": "65536"})
+    assert (settings.max_upload_bytes, settings.max_upload_file_bytes) == (1 << 20, 1 << 16)
+    defaults = ServiceSettings(kb_dir=tmp_path)
+    assert (defaults.max_upload_bytes, defaults.max_upload_file_bytes, defaults.max_body_bytes) == \
+        (50 << 20, 20 << 20, 1 << 20)
+    with pytest.raises(ValueError, match="max_upload"):
+        ServiceSettings(kb_dir=tmp_path, max_upload_file_bytes=10)
+    with pytest.raises(ValueError, match="POLICYKB_MAX_UPLOAD_BYTES"):
+        ServiceSettings.from_env({"POLICYKB_KB_DIR": str(tmp_path), "POLICYKB_MAX_UPLOAD_BYTES": "lots"})
+
+
+def test_an_uploads_folder_that_links_out_of_the_kb_is_not_written_to(kb_dir: Path, tmp_path: Path) -> None:
+    own = copy_kb(kb_dir, tmp_path / "kb")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not ours")
+    (own / "uploads").symlink_to(elsewhere, target_is_directory=True)
+    key = KeyRing.beside(own).create("writer", "documents:write")
+    state = kb_state(own)
+    with TestClient(create_app(ServiceSettings(kb_dir=own), ingest=ingest_upload)) as client:
+        response = upload(client, key, (NOTICE_NAME, NOTICE.encode()))
+    assert response.status_code == 200
+    [report] = response.json()["files"]
+    assert report["status"] == "failed" and report["errors"][0]["code"] == "unavailable"
+    assert str(own) not in response.text and str(elsewhere) not in response.text
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.txt"]  # not cleaned, not written
+    assert kb_state(own) == state
