@@ -105,14 +105,18 @@ def _command(arguments: list[str]) -> list[str]:
 
 def run(arguments: list[str], kb_dir: Path, log: Path) -> float:
     """Run a policykb command over ``kb_dir`` to its end; fail loudly if it fails. Returns how
-    long it worked: from opening the knowledge base to its exit (start-up left out)."""
+    long it worked: while it held the knowledge base open (start-up and exit left out)."""
     with log.open("ab") as out:
         process = subprocess.Popen(_command(arguments), cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-        opened = _wait_until_open(process, kb_dir, timeout=RUN_TIMEOUT_S)
-        process.wait(timeout=RUN_TIMEOUT_S)
+        opened = _wait_until_open(process, kb_dir, timeout=RUN_TIMEOUT_S) or time.monotonic()
+        closed = None
+        while process.poll() is None:
+            if closed is None and not _holds_kb_open(process.pid, kb_dir):
+                closed = time.monotonic()
+            time.sleep(0.01)
     if process.returncode != 0:
         raise RuntimeError(f"policykb {' '.join(arguments)} exited {process.returncode}; see {log}")
-    return time.monotonic() - (opened or time.monotonic())
+    return (closed or time.monotonic()) - opened
 
 
 def _wait_until_open(process: subprocess.Popen, kb_dir: Path, *, timeout: float) -> float | None:
@@ -238,7 +242,8 @@ def crash_build(work: Path, stored: Path, kills: int, rng: random.Random, *, fre
 
     The first build of a knowledge base trains its model and is slow; a rebuild reuses the
     model and switches ``CURRENT`` away from a served generation. Kills land in both: each
-    run's kill moment is drawn from the uncrashed duration of its own kind, and every
+    run's kill moment is drawn from the uncrashed duration of its own kind; a first build
+    that was killed is run again to its end (the restart must complete it), and every
     ``fresh_every`` kills the knowledge base starts again from the stored copy.
     """
     figures = Figures("build")
@@ -258,14 +263,19 @@ def crash_build(work: Path, stored: Path, kills: int, rng: random.Random, *, fre
             shutil.rmtree(kb_dir)
             shutil.copytree(stored, kb_dir)
             since_fresh = 0
-        duration = again if (kb_dir / "models" / "kb-static").exists() else first
-        killed, mid_run = killed_run(["build", "--kb", str(kb_dir)], kb_dir, _moment(rng, duration), log)
+        built = (kb_dir / "index" / "CURRENT").exists()
+        killed, mid_run = killed_run(["build", "--kb", str(kb_dir)], kb_dir,
+                                     _moment(rng, again if built else first), log)
         figures.kills += killed
         since_fresh += killed
         figures.finished_first += not killed
         figures.mid_run += mid_run
         if killed:
             _after_kill(figures, kb_dir, reference, number)
+            if not built:  # the restart completes what the kill interrupted
+                run(["build", "--kb", str(kb_dir)], kb_dir, log)
+                figures.problems.extend(f"kill {number}, after the restart: {problem}"
+                                        for problem in check(kb_dir, reference=reference).problems)
     run(["build", "--kb", str(kb_dir)], kb_dir, log)
     final = check(kb_dir, reference=reference)
     figures.problems.extend(f"final: {problem}" for problem in final.problems)

@@ -19,9 +19,11 @@ DOCUMENT_COLUMNS = ("doc_id", "title", "doc_number", "issuer", "date", "status",
                     "metadata", "segment_count")
 SEGMENT_COLUMNS = ("segment_id", "doc_id", "ordinal", "anchor", "locator", "section_path", "departments", "start",
                    "end", "text", "terms", "content_hash")
-#: Index files whose bytes follow from the store alone (the model is trained with a fixed seed,
-#: so its vectors do too).
-DETERMINISTIC_INDEX_FILES = ("bm25_matrix.npz", "bm25_vocabulary.json", "segments.json", "embeddings.npy")
+#: Index files whose bytes follow from the store alone. Not the vectors: the knowledge-base
+#: model is trained with a fixed seed but not bit for bit the same (torch's threaded sums), so
+#: two builds of one store give models of different ids; the checks require instead that a
+#: generation's vectors match the model it names (it loads, not degraded).
+DETERMINISTIC_INDEX_FILES = ("bm25_matrix.npz", "bm25_vocabulary.json", "segments.json")
 
 
 def _connect(kb_dir: Path) -> sqlite3.Connection:
@@ -72,7 +74,7 @@ def content_digest(kb_dir: Path) -> str:
 
 def index_digest(kb_dir: Path) -> str | None:
     """A SHA-256 over what the served generation holds that follows from the store alone
-    (counts, corpus checksum, settings, the BM25, segment and vector files), or None without one."""
+    (counts, corpus checksum, settings, the BM25 and segment files, the vectors' dimension), or None without one."""
     pointer = kb_dir / "index" / "CURRENT"
     if not pointer.exists():
         return None
@@ -81,6 +83,7 @@ def index_digest(kb_dir: Path) -> str | None:
     stable = {"data_version": manifest["data_version"], "counts": manifest["counts"],
               "corpus_checksum": manifest["corpus_checksum"], "settings": manifest["settings"],
               "tokenizer_fingerprint": manifest["tokenizer_fingerprint"],
+              "dimension": (manifest.get("embedding") or {}).get("dimension"),
               "files": {name: manifest["files"].get(name) for name in DETERMINISTIC_INDEX_FILES}}
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
 
