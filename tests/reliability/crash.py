@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.crash", description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=50, help="SIGKILLs per scenario (default 50)")
     parser.add_argument("--documents", type=int, default=300, help="law records ingested (default 300)")
-    parser.add_argument("--build-documents", type=int, default=150, help="law records in the rebuilt KB (default 150)")
+    parser.add_argument("--build-documents", type=int, default=60, help="law records in the rebuilt KB (default 60)")
     parser.add_argument("--seed", type=int, default=None, help="random seed of the kill times (default: random)")
     parser.add_argument("--scenario", choices=["ingest", "build", "both"], default="both")
     parser.add_argument("--work", type=Path, default=None, help="keep the knowledge bases and logs here")
