@@ -121,9 +121,10 @@ router = APIRouter()
 
 
 @router.post("/v1/documents", tags=["administration"], summary="Upload documents", status_code=202,
-             response_model=UploadAnswer, dependencies=[require("documents:write")], openapi_extra=UPLOAD_BODY,
+             response_model=UploadAnswer, dependencies=[require("documents:write", budgeted=True)],
+             openapi_extra=UPLOAD_BODY,
              responses={200: {"model": UploadAnswer, "description": "nothing new stored: no rebuild"},
-                        **_errors(400, 401, 403, 413, 415, 422, 503)})
+                        **_errors(400, 401, 403, 413, 415, 422, 429, 503)})
 async def upload_documents(request: Request, desk: Desk, builds: Builds) -> JSONResponse:
     """Store files as ``policykb ingest`` would, each reported as stored, unchanged, duplicate
     or failed (with a code and a reason); then rebuild the index in the background (202 with
@@ -155,8 +156,8 @@ async def upload_documents(request: Request, desk: Desk, builds: Builds) -> JSON
 
 
 @router.delete("/v1/documents/{doc_id:path}", tags=["administration"], summary="Delete a document",
-               status_code=202, response_model=DeleteAnswer, dependencies=[require("documents:write")],
-               responses=_errors(401, 403, 404, 422, 503))
+               status_code=202, response_model=DeleteAnswer, dependencies=[require("documents:write", budgeted=True)],
+               responses=_errors(401, 403, 404, 422, 429, 503))
 def delete_document(doc_id: str, kb: KB, builds: Builds) -> JSONResponse:
     """Delete a document and its passages from the store at once; they leave search when the
     rebuild this starts has finished (202 with the job)."""
@@ -169,7 +170,8 @@ def _delete(kb: SerializedKB, doc_id: str) -> None:
 
 
 @router.post("/v1/admin/rebuild", tags=["administration"], summary="Rebuild the index", status_code=202,
-             response_model=JobView, dependencies=[require("admin")], responses=_errors(401, 403, 503))
+             response_model=JobView, dependencies=[require("admin", budgeted=True)],
+             responses=_errors(401, 403, 429, 503))
 def rebuild(builds: Builds) -> JSONResponse:
     """Rebuild the index from the stored documents in the background. One build runs at a
     time: asking while one waits to start returns that job; asking while one runs queues one

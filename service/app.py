@@ -100,7 +100,8 @@ def create_app(settings: ServiceSettings, *, ingest: Ingest | None = None) -> Fa
     )
     app.state.settings = settings
     install_auth(app, KeyRing.beside(settings.kb_dir),
-                 PublicLimits(settings.rate_limit, settings.key_rate_limit, parse_networks(settings.trusted_proxies)))
+                 PublicLimits(settings.rate_limit, settings.key_rate_limit, parse_networks(settings.trusted_proxies),
+                              settings.admin_rate_limit))
     app.include_router(router)
     install_feedback(app)
     install_analytics(app)

@@ -54,14 +54,18 @@ async def get_caller(request: Request) -> ApiKey | None:
 CallerKey = Annotated[ApiKey | None, Depends(get_caller)]
 
 
-def require(scope: str) -> Any:
-    """A dependency: the caller must hold a key with ``scope``."""
+def require(scope: str, *, budgeted: bool = False) -> Any:
+    """A dependency: the caller must hold a key with ``scope``. ``budgeted`` routes (changes to
+    documents, rebuilds) also spend one of the key's administrative requests per minute."""
 
-    async def check(caller: CallerKey) -> ApiKey:
+    async def check(request: Request, caller: CallerKey) -> ApiKey:
         if caller is None:
             raise Unauthorized(f"this needs an API key with the scope {scope!r}: send Authorization: Bearer KEY")
         if not caller.allows(scope):
             raise Forbidden(scope)
+        limits: PublicLimits | None = getattr(request.app.state, "rate_limits", None)
+        if budgeted and limits is not None:
+            limits.spend_administration(caller)
         return caller
 
     return Depends(check)
@@ -86,13 +90,20 @@ def allow_anonymous(scope: str) -> Any:
 
 
 class PublicLimits:
-    """The budgets of the public door: one limiter for addresses, one for keys (None: no limit)."""
+    """The budgets: the public door's for addresses and for keys, and the keys' administrative
+    one (uploads, deletes, rebuilds: each starts long work); None is no limit."""
 
     def __init__(self, anonymous_per_minute: int | None, keyed_per_minute: int | None,
-                 trusted_proxies: tuple[Network, ...] = ()) -> None:
+                 trusted_proxies: tuple[Network, ...] = (), administration_per_minute: int | None = None) -> None:
         self.anonymous = RateLimiter(anonymous_per_minute) if anonymous_per_minute else None
         self.keyed = RateLimiter(keyed_per_minute) if keyed_per_minute else None
+        self.administration = RateLimiter(administration_per_minute) if administration_per_minute else None
         self.trusted_proxies = trusted_proxies
+
+    def spend_administration(self, caller: ApiKey) -> None:
+        """Spend one of the key's uploads, deletes and rebuilds this minute, or raise :class:`RateLimited`."""
+        if self.administration is not None and (wait := self.administration.take(f"key:{caller.name}")) > 0:
+            raise RateLimited(wait)
 
     def spend(self, request: Request, caller: ApiKey | None) -> None:
         """Spend one request of the caller's budget, or raise :class:`RateLimited`."""

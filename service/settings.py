@@ -33,6 +33,9 @@ Environment variables (all optional except the knowledge base directory):
 ``POLICYKB_RATE_LIMIT`` / ``POLICYKB_KEY_RATE_LIMIT``
     Questions and feedback a minute per anonymous client address (default 60) and per API key
     (default 600); beyond it 429 with ``Retry-After``; ``0`` = no limit.
+``POLICYKB_ADMIN_RATE_LIMIT``
+    Uploads, deletes and rebuilds a minute per API key (each starts long work); default 30,
+    ``0`` = no limit.
 ``POLICYKB_TRUSTED_PROXIES``
     Comma-separated addresses or networks of the reverse proxies in front of the service: only
     for requests from them does ``X-Forwarded-For`` name the client. Default none.
@@ -70,6 +73,7 @@ DEFAULT_REQUEST_HEAD_SECONDS = 10.0
 DEFAULT_RATE_LIMIT = 60
 DEFAULT_RETENTION_DAYS = 180
 DEFAULT_KEY_RATE_LIMIT = 600
+DEFAULT_ADMIN_RATE_LIMIT = 30
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: A browser origin, e.g. "https://www.changshu.gov.cn" or "http://127.0.0.1:8080".
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
@@ -95,6 +99,7 @@ class ServiceSettings:
     request_head_seconds: float = DEFAULT_REQUEST_HEAD_SECONDS
     rate_limit: int | None = DEFAULT_RATE_LIMIT
     key_rate_limit: int | None = DEFAULT_KEY_RATE_LIMIT
+    admin_rate_limit: int | None = DEFAULT_ADMIN_RATE_LIMIT
     trusted_proxies: tuple[str, ...] = ()
     retention_days: int = DEFAULT_RETENTION_DAYS
     docs: bool = True
@@ -108,7 +113,7 @@ class ServiceSettings:
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
         object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
         parse_networks(self.trusted_proxies)  # a bad entry is a ValueError naming it
-        for name in ("rate_limit", "key_rate_limit"):
+        for name in ("rate_limit", "key_rate_limit", "admin_rate_limit"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive integer (or None for no limit)")
@@ -166,6 +171,8 @@ class ServiceSettings:
             values["rate_limit"] = _integer("POLICYKB_RATE_LIMIT", rate) or None
         if (key_rate := get("KEY_RATE_LIMIT")) is not None:
             values["key_rate_limit"] = _integer("POLICYKB_KEY_RATE_LIMIT", key_rate) or None
+        if (admin_rate := get("ADMIN_RATE_LIMIT")) is not None:
+            values["admin_rate_limit"] = _integer("POLICYKB_ADMIN_RATE_LIMIT", admin_rate) or None
         if (proxies := get("TRUSTED_PROXIES")) is not None:
             values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
         if (retention := get("RETENTION_DAYS")) is not None:

@@ -103,3 +103,18 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(kb_dir:
 
         from tests.service.test_limits import run
         assert run(scenario) == [200, 200, 429]
+
+
+def test_a_key_has_a_budget_for_changes_apart_from_its_questions(kb_dir: Path, tmp_path: Path) -> None:
+    """Uploads, deletes and rebuilds each start long work: 30 a minute per key by default."""
+    own = copy_kb(kb_dir, tmp_path / "kb")
+    key = KeyRing.beside(own).create("admin", "admin")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert ServiceSettings(kb_dir=own).admin_rate_limit == 30
+    with TestClient(create_app(ServiceSettings(kb_dir=own, admin_rate_limit=2))) as client:
+        deletes = [client.delete("/v1/documents/no-such-document", headers=headers).status_code for _ in range(3)]
+        assert deletes == [404, 404, 429]
+        refused = client.post("/v1/admin/rebuild", headers=headers)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert client.post("/v1/ask", json=QUESTION, headers=headers).status_code == 200  # questions apart
