@@ -421,8 +421,9 @@ def _overlap(text: str, windows: list[tuple[int, int]]) -> list[tuple[int, int]]
     for (start, end), (next_start, next_end) in pairwise(windows):
         cut = _SENTENCE_END.search(text, next_start, next_end)
         sentence_end = cut.end() if cut else next_end
-        # never the whole next window: that would cite the same characters twice, once inside this one
-        if (sentence_end < next_end and sentence_end - next_start <= OVERLAP_SENTENCE
+        # never the whole next window (as cited: its trailing spaces stripped): that would cite
+        # the same characters twice, once inside this one
+        if (sentence_end < _strip(text, next_start, next_end)[1] and sentence_end - next_start <= OVERLAP_SENTENCE
                 and sentence_end - start <= MAX_WINDOW):
             end = sentence_end
         extended.append((start, end))

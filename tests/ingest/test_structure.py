@@ -289,3 +289,12 @@ def test_a_window_never_swallows_the_whole_next_window() -> None:
     segments = segment_text(text)
     assert [(s.start, s.end) for s in segments] == [(0, 400), (401, 402)]
     assert all(text[s.start:s.end] == s.text for s in segments)
+
+
+def test_a_window_never_runs_on_over_a_next_window_that_is_one_sentence_and_spaces() -> None:
+    """The next window "\\n。\\n" is cited as "。": running on to its end would cite it twice (found by
+    the property tests: p1 0-402 held all of p2 401-402)."""
+    from ingest.structure import _overlap
+
+    text = "社" * 399 + "。" + "\n。\n"
+    assert _overlap(text, [(0, 400), (400, 403)]) == [(0, 400), (400, 403)]
