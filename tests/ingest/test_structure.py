@@ -292,9 +292,9 @@ def test_a_window_never_swallows_the_whole_next_window() -> None:
 
 
 def test_a_window_never_runs_on_over_a_next_window_that_is_one_sentence_and_spaces() -> None:
-    """The next window "\\n。\\n" is cited as "。": running on to its end would cite it twice (found by
+    """The next window " 。\\n" is cited as "。": running on to its end would cite it twice (found by
     the property tests: p1 0-402 held all of p2 401-402)."""
     from ingest.structure import _overlap
 
-    text = "社" * 399 + "。" + "\n。\n"
+    text = "社" * 399 + "。" + " 。\n"
     assert _overlap(text, [(0, 400), (400, 403)]) == [(0, 400), (400, 403)]
