@@ -8,10 +8,7 @@ figures (asks, the slowest wait before and during the rebuild) are printed for t
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,11 +19,10 @@ import httpx
 import pytest
 
 from service.keys import KeyRing
+from tests.reliability.served import serving
 from tests.service.test_feedback import copy_kb
 from tests.service.test_server import free_port
 
-REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 90
 JOB_TIMEOUT_S = 180
 ASKERS = 2
 QUESTIONS = ["领取失业保险金期间能享受医疗保险待遇吗", "高龄老人尊老金怎么发放", "异地就医怎么备案",
@@ -49,30 +45,8 @@ def served(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     own = copy_kb(kb_dir, tmp_path_factory.mktemp("admin-serve") / "kb")
     key = KeyRing.beside(own).create("writer", "documents:write")
     port = free_port()
-    env = {**os.environ, "POLICYKB_KB_DIR": str(own), "POLICYKB_PORT": str(port), "POLICYKB_RATE_LIMIT": "0",
-           "POLICYKB_LOG_LEVEL": "warning"}
-    log_path = own.parent / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "policykb", "serve"], cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("serve did not become ready in time")
-            time.sleep(0.2)
-        yield base, key, own
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(own, port, own.parent / "serve.log", RATE_LIMIT="0", LOG_LEVEL="warning"):
+        yield f"http://127.0.0.1:{port}", key, own
 
 
 def _ask_until(base: str, stop: threading.Event, answers: list[Answer], offset: int) -> None:

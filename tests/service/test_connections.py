@@ -10,20 +10,16 @@ environment, as a deployment would configure it.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.reliability.served import serving
 from tests.service.test_server import free_port, get_json
 
-REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 90
 LIMIT = 4
 HEAD_SECONDS = 1.0
 ID_NUMBER = "11010519491231002X"
@@ -33,31 +29,10 @@ ID_NUMBER = "11010519491231002X"
 def served(kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Path]]:
     """``policykb serve`` with a small concurrency limit, a short head deadline and /docs off."""
     port = free_port()
-    env = {**os.environ, "POLICYKB_KB_DIR": str(kb_dir), "POLICYKB_PORT": str(port),
-           "POLICYKB_LIMIT_CONCURRENCY": str(LIMIT), "POLICYKB_REQUEST_HEAD_SECONDS": str(HEAD_SECONDS),
-           "POLICYKB_DOCS": "0", "POLICYKB_LOG_LEVEL": "info"}
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "policykb", "serve"], cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                if get_json(f"{base}/healthz", timeout=2)[0] == 200:
-                    break
-            except (OSError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("serve did not answer /healthz in time")
-            time.sleep(0.2)
-        yield base, port, log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(kb_dir, port, log_path, LIMIT_CONCURRENCY=str(LIMIT), REQUEST_HEAD_SECONDS=str(HEAD_SECONDS),
+                 DOCS="0"):
+        yield f"http://127.0.0.1:{port}", port, log_path
 
 
 def _raw(port: int, data: bytes, *, wait: float = 5.0) -> bytes:
