@@ -10,6 +10,7 @@ and status.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ingest.gongwen import DOC_NUMBER, parse_date, normalise_doc_number
@@ -24,6 +25,8 @@ VALID_UNTIL = re.compile(r"有效期(?:至|到|截至)\s*(?P<date>[^，。；,;�
 VALID_FOR = re.compile(r"有效期(?:为|暂定)?\s*(?P<years>\d{1,2}|[一二三四五六七八九十])\s*年")
 #: "原《X》（Y号）同时废止" / "《X》同时废止" / "…号）同时废止": the clause naming what is repealed.
 REPEAL_CLAUSE = re.compile(r"(?P<clause>[^。；;]{0,200}?)(?:同时|即行|予以)?废止")
+#: How far before its "废止" a repeal clause may start: the clause (200) and "同时"/"即行"/"予以" (2).
+_REPEAL_REACH = 202
 #: A title in book-title marks, e.g. "《常熟市住房公积金管理办法》".
 QUOTED_TITLE = re.compile(r"《(?P<title>[^《》]{2,80})》")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
@@ -62,6 +65,24 @@ def _own(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return None
 
 
+def _repeal_clauses(text: str) -> Iterator[re.Match[str]]:
+    """``REPEAL_CLAUSE.finditer(text)``, the same matches, without trying every position.
+
+    The pattern starts with a lazy run of up to 200 characters, so ``finditer`` tries that
+    run at every character of a text that may hold no "废止" at all: a quarter of the
+    parsing time of the whole law corpus. A match ends with a "废止" at most
+    ``_REPEAL_REACH`` characters after its start, so no match can start more than that
+    before the next "废止"; searching from there finds the same leftmost match.
+    """
+    position = 0
+    while (found := text.find("废止", position)) >= 0:
+        match = REPEAL_CLAUSE.search(text, max(position, found - _REPEAL_REACH))
+        if match is None:  # cannot happen (an empty clause before "废止" matches); kept safe
+            return
+        yield match
+        position = match.end()
+
+
 def read_validity(text: str, *, issued: str | None = None) -> ValidityStatements:
     """The validity statements of a cleaned document text; ``issued`` is its own date (ISO)."""
     effective = None
@@ -75,7 +96,7 @@ def read_validity(text: str, *, issued: str | None = None) -> ValidityStatements
     elif (match := _own(VALID_FOR, text)) and (effective or issued):
         expiry = _add_years(effective or issued or "", _years(match.group("years")))
     repeals: list[str] = []
-    for clause in REPEAL_CLAUSE.finditer(text):
+    for clause in _repeal_clauses(text):
         body = clause.group("clause")
         if "废止" in body[-2:] or not ("《" in body or "号" in body):
             continue
