@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from kb import KnowledgeBase, SearchFilters, SearchResult
@@ -29,6 +30,12 @@ CITATION_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "status")
 
 log = logging.getLogger(__name__)
 
+#: Questions look at ``index/CURRENT`` (a file read) at most this often, not once each.
+FOLLOW_CHECK_SECONDS = 0.1
+#: Asked of a freshly loaded generation before it serves, so the first caller does not pay
+#: for what the first search fits (filter masks, caches).
+WARM_UP_QUESTION = "社会保险费怎么缴纳"
+
 
 class SerializedKB:
     """A ``KnowledgeBase`` whose every use holds one lock."""
@@ -38,6 +45,7 @@ class SerializedKB:
         self.lock = threading.Lock()
         self._loading = threading.Lock()
         self._unloadable: str | None = None
+        self._checked_at = 0.0
 
     def follow(self, *, wait: bool = False) -> str | None:
         """Serve the generation ``CURRENT`` names, if it is not the one loaded; returns the
@@ -80,6 +88,7 @@ class SerializedKB:
         fresh = KnowledgeBase(self.kb.kb_dir, follow_current=False)
         try:
             generation = fresh.warm_up()
+            fresh.search(WARM_UP_QUESTION, top_k=10)
         except Exception:
             fresh.close()
             self._unloadable = current
@@ -118,7 +127,10 @@ class SerializedKB:
             pass
 
     def search(self, question: str, *, top_k: int, filters: SearchFilters, mode: str) -> SearchResult:
-        self._follow_quietly()
+        now = time.monotonic()
+        if now - self._checked_at >= FOLLOW_CHECK_SECONDS:  # a racing second check is harmless
+            self._checked_at = now
+            self._follow_quietly()
         with self.lock:
             return self.kb.search(question, top_k=top_k, filters=filters, mode=mode)
 

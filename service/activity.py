@@ -12,6 +12,11 @@ Three rules shape this module:
 * It is never needed to answer. A file that cannot be opened or written costs a warning in the
   server log (no question text in it), not an answer: :meth:`ActivityLog.record_query` returns
   ``False`` instead of raising, and the next call tries again.
+* It never holds an answer up. The service logs with :meth:`ActivityLog.record_query_later`:
+  the answer is queued and the log's own thread writes what has queued in one transaction
+  (a busy service writes many answers per commit, an idle one each at once). Every read and
+  every feedback writes the queue first, so nothing reads around an answer already given, and
+  :meth:`ActivityLog.close` (the server's clean shutdown) writes it all before returning.
 * It is a separate file from ``kb.sqlite``: the knowledge base stays the truth about documents
   and can be rebuilt, copied or shipped without anyone's questions in it. WAL mode with
   ``synchronous=NORMAL`` (a power cut may lose the last answers logged, never corrupt the file).
@@ -25,9 +30,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
-import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,9 +92,35 @@ class ConfirmedPassage:
     channel: str
 
 
+class _RandomIds:
+    """128-bit ids from the operating system's randomness, read 4 KiB at a time.
+
+    One ``os.urandom`` call per answer was 8% of a busy server's samples; ids from a block
+    are just as unguessable (``secrets``'s source), and one call now serves 256 answers.
+    """
+
+    BLOCK = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._block = b""
+        self._offset = 0
+
+    def next(self) -> str:
+        with self._lock:
+            if self._offset >= len(self._block):
+                self._block, self._offset = os.urandom(self.BLOCK), 0
+            chunk = self._block[self._offset:self._offset + 16]
+            self._offset += 16
+        return chunk.hex()
+
+
+_random_ids = _RandomIds()
+
+
 def new_query_id() -> str:
-    """A random, unguessable id: feedback is accepted for whoever holds it."""
-    return uuid.uuid4().hex
+    """A random, unguessable id (32 hex digits): feedback is accepted for whoever holds it."""
+    return _random_ids.next()
 
 
 def _utc_now() -> datetime:
@@ -109,6 +141,13 @@ class ActivityLog:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._purged_on: str | None = None
+        # Answers queued by record_query_later: (query_id, asked_at, result, details); deque
+        # appends and pops are atomic, so request threads never wait for the writer.
+        self._pending: deque[tuple[str, str, SearchResult, dict[str, Any]]] = deque()
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._closing = False
 
     @classmethod
     def beside(cls, kb_dir: Path | str, **options: Any) -> ActivityLog:
@@ -138,9 +177,13 @@ class ActivityLog:
                 if self._db is None:
                     self._db = self._open()
                 self._purge_if_due(self._db)
+                self._write_pending(self._db)
                 yield self._db
             except (sqlite3.Error, OSError) as error:
                 self._close_quietly()
+                if dropped := len(self._pending):  # unopenable: the queue must not grow without end
+                    self._pending.clear()
+                    log.warning("%d queries not logged, the answers were sent anyway: %s", dropped, error)
                 raise ActivityUnavailable(f"{self.path.name}: {error}") from error
 
     def _close_quietly(self) -> None:
@@ -152,9 +195,18 @@ class ActivityLog:
             self._db = None
 
     def close(self) -> None:
-        """Close the file (a later call opens it again)."""
+        """Write every queued answer, stop the writer thread and close the file (a later call
+        opens it again)."""
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+            self._closing = True
+        if writer is not None:
+            self._wake.set()
+            writer.join()
+        self.flush()
         with self._lock:
             self._close_quietly()
+            self._closing = False
 
     def _purge_if_due(self, db: sqlite3.Connection) -> None:
         today = self.clock().date().isoformat()
@@ -173,13 +225,8 @@ class ActivityLog:
     def record_query(self, query_id: str, result: SearchResult, *, top_k: int, filters: dict[str, Any],
                      channel: str = "api", latency_ms: float = 0.0) -> bool:
         """Log one answer under ``query_id``; ``False`` (and a warning) if it could not be written."""
-        row = {
-            "query_id": query_id, "asked_at": _timestamp(self.clock()), "question": mask(result.question),
-            "channel": channel, "mode": result.mode, "top_k": top_k,
-            "filters": json.dumps(filters, ensure_ascii=False, sort_keys=True), "generation": result.generation,
-            "reason": result.reason, "degraded": result.degraded, "hit_count": len(result.hits),
-            "latency_ms": round(latency_ms, 3),
-        }
+        row = self._query_row(query_id, _timestamp(self.clock()), result, top_k=top_k, filters=filters,
+                              channel=channel, latency_ms=latency_ms)
         hits = [{"query_id": query_id, "rank": hit.rank, "segment_id": hit.segment_id, "doc_id": hit.doc_id,
                  "status": hit.status} for hit in result.hits]
         try:
@@ -195,6 +242,74 @@ class ActivityLog:
             log.warning("query not logged, the answer was sent anyway: unexpected %s", type(error).__name__)
             return False
         return True
+
+    def record_query_later(self, query_id: str, result: SearchResult, *, top_k: int, filters: dict[str, Any],
+                           channel: str = "api", latency_ms: float = 0.0) -> None:
+        """Queue one answer for the log's own thread to write (see the module docstring); a
+        failure to write is a warning in the server log, as with :meth:`record_query`."""
+        details = {"top_k": top_k, "filters": filters, "channel": channel, "latency_ms": latency_ms}
+        self._pending.append((query_id, _timestamp(self.clock()), result, details))
+        if self._writer is None:
+            self._start_writer()
+        self._wake.set()
+
+    def _start_writer(self) -> None:
+        with self._writer_lock:
+            if self._writer is None and not self._closing:
+                self._writer = threading.Thread(target=self._write_until_closed, name="policykb-activity",
+                                                daemon=True)
+                self._writer.start()
+
+    def _write_until_closed(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
+            if self._closing:
+                return
+
+    def flush(self) -> bool:
+        """Write the queued answers now; False (warning logged) when the file cannot be written."""
+        if not self._pending:
+            return True
+        try:
+            with self._database():
+                return True
+        except ActivityUnavailable:
+            return False
+
+    def _write_pending(self, db: sqlite3.Connection) -> None:
+        """Write what is queued in one transaction; hold ``_lock``. A failure drops the batch
+        with a warning (answers are never held back for the log) and is raised."""
+        batch = []
+        while self._pending:
+            batch.append(self._pending.popleft())
+        if not batch:
+            return
+        try:
+            queries, hits = [], []
+            for query_id, asked_at, result, details in batch:
+                queries.append(self._query_row(query_id, asked_at, result, **details))
+                hits += [(query_id, hit.rank, hit.segment_id, hit.doc_id, hit.status) for hit in result.hits]
+            with db:
+                db.executemany(f"INSERT INTO queries ({', '.join(queries[0])}) "
+                               f"VALUES ({', '.join(':' + name for name in queries[0])})", queries)
+                db.executemany("INSERT INTO hits (query_id, rank, segment_id, doc_id, status) VALUES (?, ?, ?, ?, ?)",
+                               hits)
+        except Exception as error:
+            log.warning("%d queries not logged, the answers were sent anyway: %s", len(batch),
+                        error if isinstance(error, sqlite3.Error) else f"unexpected {type(error).__name__}")
+            raise sqlite3.OperationalError(str(error)) from error
+
+    def _query_row(self, query_id: str, asked_at: str, result: SearchResult, *, top_k: int,
+                   filters: dict[str, Any], channel: str, latency_ms: float) -> dict[str, Any]:
+        return {
+            "query_id": query_id, "asked_at": asked_at, "question": mask(result.question),
+            "channel": channel, "mode": result.mode, "top_k": top_k,
+            "filters": json.dumps(filters, ensure_ascii=False, sort_keys=True), "generation": result.generation,
+            "reason": result.reason, "degraded": result.degraded, "hit_count": len(result.hits),
+            "latency_ms": round(latency_ms, 3),
+        }
 
     def available(self) -> bool:
         """Whether the file can be opened now (a warning in the log when not)."""

@@ -71,7 +71,8 @@ router = APIRouter()
 def ask(body: AskRequest, kb: KB, request: Request) -> JSONResponse:
     """Search the knowledge base. A question with no searchable term (only punctuation or
     filler such as 你好) gets 200 with no hits and ``reason: "no_searchable_terms"``. The answer
-    is logged (question masked) under its ``query_id``; logging never holds an answer back."""
+    is logged (question masked) under its ``query_id``; logging never holds an answer back (it is
+    written behind the answer, see ``service.activity``)."""
     filters = body.filters.to_search_filters() if body.filters else SearchFilters()
     started = time.perf_counter()
     result = kb.search(body.question, top_k=body.top_k, filters=filters, mode=body.mode)
@@ -79,8 +80,9 @@ def ask(body: AskRequest, kb: KB, request: Request) -> JSONResponse:
     query_id = new_query_id()
     activity: ActivityLog | None = getattr(request.app.state, "activity", None)
     if activity is not None:
-        activity.record_query(query_id, result, top_k=body.top_k, channel=body.channel, latency_ms=latency_ms,
-                              filters=body.filters.model_dump(exclude_defaults=True) if body.filters else {})
+        logged_filters = body.filters.model_dump(exclude_defaults=True) if body.filters else {}
+        activity.record_query_later(query_id, result, top_k=body.top_k, channel=body.channel,
+                                    latency_ms=latency_ms, filters=logged_filters)
     # Serialise the engine's own dict: a hit is exactly Hit.as_dict(), no re-validation cost.
     return JSONResponse({**result.as_dict(), "query_id": query_id}, headers={GENERATION_HEADER: result.generation})
 
