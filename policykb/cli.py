@@ -377,7 +377,9 @@ def _ask_batch(knowledge_base: KnowledgeBase, path: Path, *, top_k: int, filters
 @click.option("--host", default=None, help="Address to listen on (env POLICYKB_HOST; default 127.0.0.1).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535),
               help="Port to listen on (env POLICYKB_PORT; default 8000).")
-def serve(kb_dir: Path, host: str | None, port: int | None) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes on one port, each with the index loaded (rate limits count per process).")
+def serve(kb_dir: Path, host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API, the agent console, the widget and the analyst view.
 
     Every other setting comes from POLICYKB_* environment variables (CORS origins, body
@@ -398,7 +400,23 @@ def serve(kb_dir: Path, host: str | None, port: int | None) -> None:
         address = f"http://{settings.host}:{settings.port}"
         docs = f"  (API docs: {address}/docs)" if settings.docs else ""
         click.echo(f"policykb serving {settings.kb_dir} at {address}/{docs}")
-        run_server(settings, ingest=ingest_upload)  # uploads are read as `policykb ingest` reads files
+        if workers > 1:
+            _environment_for_workers(settings, workers)
+        run_server(settings, ingest=ingest_upload, workers=workers,  # uploads are read as `policykb ingest` reads
+                   app_factory="policykb.served:app")
+
+
+def _environment_for_workers(settings: Any, workers: int) -> None:
+    """Worker processes start afresh and read their settings from the environment: give them
+    the flags' values, and split the CPUs between their numeric libraries' threads (each
+    process would otherwise start one thread per CPU, and they would all contend)."""
+    import os
+
+    os.environ.update({"POLICYKB_KB_DIR": str(settings.kb_dir), "POLICYKB_HOST": settings.host,
+                       "POLICYKB_PORT": str(settings.port)})
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, threads)
 
 
 @cli.command()

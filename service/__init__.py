@@ -5,7 +5,7 @@
 place that reads ``POLICYKB_*`` environment variables (see ``service.settings``).
 """
 
-from service.app import create_app, serve
+from service.app import app_for_worker, create_app, serve
 from service.settings import ServiceSettings
 
-__all__ = ["ServiceSettings", "create_app", "serve"]
+__all__ = ["ServiceSettings", "app_for_worker", "create_app", "serve"]

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -134,16 +135,22 @@ def _served(app: FastAPI) -> tuple[str | None, dict | None, str | None]:
     return kb.served() if kb is not None else (None, None, None)
 
 
-def serve(settings: ServiceSettings, *, ingest: Ingest | None = None) -> None:
+def serve(settings: ServiceSettings, *, ingest: Ingest | None = None, workers: int = 1,
+          app_factory: str | None = None) -> None:
     """Run the service with uvicorn on ``settings.host``:``settings.port`` until stopped.
 
     The knowledge base is checked before uvicorn starts, so a wrong ``kb_dir`` raises
     ``kb.KnowledgeBaseNotFound`` here (one clean line at the CLI) instead of a start-up
     traceback from inside the server.
+
+    With ``workers`` > 1, uvicorn starts that many processes on one socket, each building its
+    app by calling ``app_factory`` (an import string such as ``"policykb.served:app"``, whose
+    function returns :func:`app_for_worker`'s app): processes start afresh, so each reads its
+    settings from the ``POLICYKB_*`` environment, which the caller must hold the same settings.
+    Each process loads the index and keeps its own rate-limit buckets and jobs.
     """
     KnowledgeBase(settings.kb_dir).close()
-    config = uvicorn.Config(
-        create_app(settings, ingest=ingest),
+    options: dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -152,5 +159,21 @@ def serve(settings: ServiceSettings, *, ingest: Ingest | None = None) -> None:
         timeout_keep_alive=5,
         server_header=False,
     )
+    if workers > 1:
+        if app_factory is None:
+            raise ValueError("several workers need app_factory, the import string of a function returning the app")
+        uvicorn.run(app_factory, factory=True, workers=workers, **options)  # each worker filters its access log
+        return
+    config = uvicorn.Config(create_app(settings, ingest=ingest), **options)
     install_access_log_filter()  # uvicorn configured its loggers in Config(): filter them now
     uvicorn.Server(config).run()
+
+
+def app_for_worker(*, ingest: Ingest | None = None) -> FastAPI:
+    """The app of one worker process of ``serve(workers=N)``: settings from the environment.
+
+    Called in the worker after uvicorn configured its logging there, so the access-log filter
+    is installed here too.
+    """
+    install_access_log_filter()
+    return create_app(ServiceSettings.from_env(), ingest=ingest)

@@ -77,8 +77,30 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+#: Names of the classes :func:`guarded_protocol` makes: ``GuardedH11Protocol_2500ms``.
+_DEADLINE_CLASS = "GuardedH11Protocol_"
+
+
 def guarded_protocol(request_head_seconds: float = REQUEST_HEAD_SECONDS) -> type[GuardedH11Protocol]:
-    """The protocol class uvicorn should use, with this request-head deadline."""
+    """The protocol class uvicorn should use, with this request-head deadline.
+
+    Another deadline gets a subclass named after it in this module, so the class pickles by
+    name: ``policykb serve --workers N`` hands uvicorn's configuration to worker processes
+    that start afresh, and :func:`__getattr__` makes the same class again there.
+    """
     if request_head_seconds == GuardedH11Protocol.request_head_seconds:
         return GuardedH11Protocol
-    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"request_head_seconds": request_head_seconds})
+    name = f"{_DEADLINE_CLASS}{round(request_head_seconds * 1000)}ms"
+    made = globals().get(name)
+    if made is None:
+        made = type(name, (GuardedH11Protocol,), {"request_head_seconds": round(request_head_seconds * 1000) / 1000,
+                                                  "__module__": __name__, "__qualname__": name})
+        globals()[name] = made
+    return made
+
+
+def __getattr__(name: str) -> type[GuardedH11Protocol]:
+    """The deadline classes of :func:`guarded_protocol`, made on first use in a new process."""
+    if name.startswith(_DEADLINE_CLASS) and name.endswith("ms") and name[len(_DEADLINE_CLASS):-2].isdigit():
+        return guarded_protocol(int(name[len(_DEADLINE_CLASS):-2]) / 1000)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

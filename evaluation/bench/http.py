@@ -116,7 +116,7 @@ def run_http(kb_dir: Path, questions: list[str], work_dir: Path, *, workers: int
         (work_dir / "answer.json").write_bytes(answer)
         report["answer_bytes"] = len(answer)
         report["memory_after_start_mib"] = memory_mib(ask_server.process.pid)
-        peer = [sys.executable, "-m", "service.peer", "--body", str(work_dir / "answer.json"),
+        peer = [sys.executable, "-m", "policykb.bench_peer", "--body", str(work_dir / "answer.json"),
                 "--port", str(peer_port), "--workers", str(workers)]
         with running(peer, work_dir / "peer.log", port=peer_port):
             levels: dict[str, Any] = {}
