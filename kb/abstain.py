@@ -33,7 +33,6 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
-import numpy as np
 
 from kb.bm25 import BM25Index
 from kb.normalize import normalize_for_matching
@@ -59,8 +58,8 @@ class DomainSpecificity:
     def __init__(self, bm25: BM25Index, background: Callable[[str], float]) -> None:
         """``background(term)`` is the term's probability in general language."""
         self._bm25 = bm25
-        self._df = np.diff(bm25.matrix.indptr)
-        self._documents = max(bm25.matrix.shape[0], 1)
+        self._df = bm25.document_frequency
+        self._documents = max(bm25.document_count, 1)
         self._background = background
 
     def term(self, term: str) -> float:
@@ -96,17 +95,27 @@ def _features(question: str) -> list[str]:
 class _NaiveBayes:
     """Two-class multinomial naive Bayes with equal priors; scores are mean log-odds per feature."""
 
-    def __init__(self, on_topic: Sequence[str], off_topic: Sequence[str], alpha: float = 0.5) -> None:
-        counts = (Counter(f for q in on_topic for f in _features(q)),
-                  Counter(f for q in off_topic for f in _features(q)))
+    def __init__(self, on_counts: Counter[str], off_counts: Counter[str], alpha: float = 0.5) -> None:
+        """From the feature counts of each side's questions."""
+        counts = (on_counts, off_counts)
         vocabulary = set(counts[0]) | set(counts[1])
         totals = [sum(c.values()) + alpha * len(vocabulary) for c in counts]
         self._log_odds = {f: math.log((counts[1][f] + alpha) / totals[1]) - math.log((counts[0][f] + alpha) / totals[0])
                           for f in vocabulary}
 
     def score(self, question: str) -> float:
-        known = [self._log_odds[f] for f in _features(question) if f in self._log_odds]
+        return self.score_features(_features(question))
+
+    def score_features(self, features: Sequence[str]) -> float:
+        known = [self._log_odds[f] for f in features if f in self._log_odds]
         return sum(known) / len(known) if known else 0.0
+
+
+def _counted(questions: Sequence[list[str]]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for features in questions:
+        total.update(features)
+    return total
 
 
 class OffTopicClassifier:
@@ -117,9 +126,16 @@ class OffTopicClassifier:
         """Fit on both sides, and set the threshold from ``folds``-fold cross-validation
         repeated ``repeats`` times over different shuffles (one split alone moves the
         threshold noticeably): the score that only ``max_refused`` of the held-out on-topic
-        questions exceed."""
+        questions exceed.
+
+        Each question's features are read once; a fold's model is fitted on the whole
+        counts less the held-out fold's (the same counts as counting the rest anew, at a
+        fraction of the cost: this runs when a server starts).
+        """
         on_topic, off_topic = list(dict.fromkeys(on_topic)), list(dict.fromkeys(off_topic))
-        self._model = _NaiveBayes(on_topic, off_topic)
+        features = {q: _features(q) for q in [*on_topic, *off_topic]}
+        totals = (_counted([features[q] for q in on_topic]), _counted([features[q] for q in off_topic]))
+        self._model = _NaiveBayes(*totals)
         self.threshold = math.inf
         if len(on_topic) < folds or len(off_topic) < folds or max_refused <= 0:
             return  # too little to calibrate on: never refuse
@@ -128,9 +144,11 @@ class OffTopicClassifier:
         for _repeat in range(repeats):
             order_on, order_off = rng.sample(on_topic, len(on_topic)), rng.sample(off_topic, len(off_topic))
             for fold in range(folds):
-                model = _NaiveBayes([q for i, q in enumerate(order_on) if i % folds != fold],
-                                    [q for i, q in enumerate(order_off) if i % folds != fold])
-                held_out += [model.score(q) for i, q in enumerate(order_on) if i % folds == fold]
+                fold_on = [q for i, q in enumerate(order_on) if i % folds == fold]
+                fold_off = [q for i, q in enumerate(order_off) if i % folds == fold]
+                model = _NaiveBayes(totals[0] - _counted([features[q] for q in fold_on]),
+                                    totals[1] - _counted([features[q] for q in fold_off]))
+                held_out += [model.score_features(features[q]) for q in fold_on]
         held_out.sort()
         self.threshold = held_out[min(len(held_out) - 1, int((1 - max_refused) * len(held_out)))]
 

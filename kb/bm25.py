@@ -7,6 +7,11 @@ every query term (about a second per question over 147k law articles), this modu
 stores each (document, term) contribution once, so a question costs one sparse column
 slice and a dot product: a few milliseconds. ``tests/kb/test_bm25.py`` keeps the two
 equal.
+
+The matrix is kept as its three CSC arrays, each in its own ``.npy`` file, memory-mapped
+at load: loading costs no parse, and several worker processes share one copy of the pages.
+A question adds up only its terms' columns (their posting lists), never touching the
+other terms' weights.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+#: The matrix as one file (generations built before the arrays were kept apart).
 MATRIX_FILE = "bm25_matrix.npz"
+ARRAY_FILES = {"data": "bm25_data.npy", "indices": "bm25_indices.npy", "indptr": "bm25_indptr.npy"}
 VOCAB_FILE = "bm25_vocabulary.json"
 
 
@@ -39,16 +46,32 @@ class BM25Parameters:
 class BM25Index:
     """Term-major (CSC) matrix of per-document BM25 term weights."""
 
-    def __init__(self, matrix: sparse.csc_matrix, vocabulary: list[str], parameters: BM25Parameters) -> None:
-        matrix.sort_indices()  # per-column row lists sorted: abstention looks rows up by bisection
-        self.matrix = matrix
+    def __init__(self, matrix: sparse.csc_matrix | None, vocabulary: list[str], parameters: BM25Parameters, *,
+                 arrays: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None) -> None:
+        """From a matrix, or from its CSC arrays ``(data, indices, indptr, rows)`` (memory-mapped)."""
+        if matrix is not None:
+            matrix.sort_indices()  # per-column row lists sorted
+            arrays = (matrix.data, matrix.indices, matrix.indptr, int(matrix.shape[0]))
+        assert arrays is not None
+        self.data, self.indices, self.indptr, self._rows = arrays
+        self._matrix = matrix
         self.vocabulary = vocabulary
         self.term_ids = {term: i for i, term in enumerate(vocabulary)}
         self.parameters = parameters
+        #: How many passages hold each term.
+        self.document_frequency = np.diff(self.indptr)
+
+    @property
+    def matrix(self) -> sparse.csc_matrix:
+        """The whole matrix as scipy sees it (made on first use from the arrays)."""
+        if self._matrix is None:
+            self._matrix = sparse.csc_matrix((self.data, self.indices, self.indptr),
+                                             shape=(self._rows, len(self.vocabulary)), copy=False)
+        return self._matrix
 
     @property
     def document_count(self) -> int:
-        return int(self.matrix.shape[0])
+        return int(self._rows)
 
     @classmethod
     def build(cls, corpus: Sequence[Sequence[str]], parameters: BM25Parameters | None = None) -> BM25Index:
@@ -98,23 +121,29 @@ class BM25Index:
         for term, weight in (extra or {}).items():
             if term in self.term_ids:
                 counts[self.term_ids[term]] += weight
-        if not counts:
-            return np.zeros(self.document_count, dtype=np.float32)
-        columns = np.fromiter(counts.keys(), dtype=np.int64)
-        weights = np.fromiter(counts.values(), dtype=np.float32)
-        return np.asarray(self.matrix[:, columns] @ weights).ravel()
+        scores = np.zeros(self.document_count, dtype=np.float32)
+        for column, weight in counts.items():
+            begin, end = int(self.indptr[column]), int(self.indptr[column + 1])
+            # rows are distinct within a column: a fancy-index += adds each once
+            scores[self.indices[begin:end]] += np.float32(weight) * self.data[begin:end]
+        return scores
 
     def save(self, directory: Path) -> list[str]:
-        sparse.save_npz(directory / MATRIX_FILE, self.matrix, compressed=False)
+        for name, file in ARRAY_FILES.items():
+            np.save(directory / file, np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
         (directory / VOCAB_FILE).write_text(
-            json.dumps({"parameters": self.parameters.as_dict(), "vocabulary": self.vocabulary},
-                       ensure_ascii=False),
+            json.dumps({"parameters": self.parameters.as_dict(), "rows": self.document_count,
+                        "vocabulary": self.vocabulary}, ensure_ascii=False),
             encoding="utf-8",
         )
-        return [MATRIX_FILE, VOCAB_FILE]
+        return [*ARRAY_FILES.values(), VOCAB_FILE]
 
     @classmethod
     def load(cls, directory: Path) -> BM25Index:
-        matrix = sparse.load_npz(directory / MATRIX_FILE).tocsc()
         data = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
-        return cls(matrix, data["vocabulary"], BM25Parameters(**data["parameters"]))
+        parameters = BM25Parameters(**data["parameters"])
+        if not (directory / ARRAY_FILES["data"]).exists():
+            return cls(sparse.load_npz(directory / MATRIX_FILE).tocsc(), data["vocabulary"], parameters)
+        arrays = [np.load(directory / ARRAY_FILES[name], mmap_mode="r", allow_pickle=False).view(np.ndarray)
+                  for name in ("data", "indices", "indptr")]
+        return cls(None, data["vocabulary"], parameters, arrays=(*arrays, int(data["rows"])))

@@ -8,6 +8,7 @@ exactly as the document says it.
 from __future__ import annotations
 
 import html
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from kb.normalize import fold_same_length
@@ -44,10 +45,15 @@ def snippet(text: str, spans: Sequence[tuple[int, int]], *, width: int = SNIPPET
         begin, end = 0, len(text)
     else:
         best, begin = -1, 0
+        # spans are sorted and do not overlap: their ends are sorted too, so the spans a
+        # window meets are one slice, found by bisection
+        starts = [s for s, _ in spans]
+        ends = [e for _, e in spans]
         for start, _ in spans or [(0, 0)]:
             window_start = max(0, min(start - width // 4, len(text) - width))
-            covered = sum(min(e, window_start + width) - max(s, window_start)
-                          for s, e in spans if s < window_start + width and e > window_start)
+            window_end = window_start + width
+            first, last = bisect_right(ends, window_start), bisect_left(starts, window_end)
+            covered = sum(min(e, window_end) - max(s, window_start) for s, e in spans[first:last])
             if covered > best:
                 best, begin = covered, window_start
         end = begin + width

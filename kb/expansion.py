@@ -30,6 +30,8 @@ from kb.word_vectors import WordVectors
 LEXICON = "colloquial_synonyms.txt"
 #: The analysts' own lexicon, in the knowledge-base directory.
 KB_LEXICON = "synonyms.txt"
+#: Words whose neighbours are remembered (a few hundred bytes each).
+NEIGHBOUR_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,12 @@ class QueryExpansion:
             formal = list(dict.fromkeys(t for w in words for t in tokenizer.tokenize(w) if t in known))
             if formal:
                 self._lexicon[expression] = formal
+        # expressions by first character: a question is checked only against those that can start in it
+        self._by_first: dict[str, list[tuple[str, list[str]]]] = {}
+        for expression, formal in self._lexicon.items():
+            self._by_first.setdefault(expression[:1], []).append((expression, formal))
         self._vectors = word_vectors
+        self._neighbour_cache: dict[str, list[tuple[str, float]]] = {}
         self._targets: list[str] = []
         self._target_matrix = None
         if word_vectors is not None:
@@ -94,27 +101,41 @@ class QueryExpansion:
     def uses_word_vectors(self) -> bool:
         return self._target_matrix is not None and len(self._targets) > 0
 
+    def _neighbours(self, word: str) -> list[tuple[str, float]]:
+        """The knowledge base's terms nearest to ``word`` (at least ``min_cosine``), worked out
+        once per word: a word's neighbours never change for one index, and comparing it with
+        every target term is most of what expansion costs."""
+        cached = self._neighbour_cache.get(word)
+        if cached is not None:
+            return cached
+        found: list[tuple[str, float]] = []
+        if word in self._vectors:
+            _known, queries = self._vectors.matrix([word])
+            row = (queries @ self._target_matrix.T)[0]
+            wanted = min(self.settings.per_term + 1, len(row))
+            for j in np.argpartition(-row, wanted - 1)[:wanted]:
+                if row[j] >= self.settings.min_cosine and self._targets[j] != word:
+                    found.append((self._targets[j], float(row[j])))
+        if len(self._neighbour_cache) >= NEIGHBOUR_CACHE_SIZE:
+            self._neighbour_cache.clear()
+        self._neighbour_cache[word] = found
+        return found
+
     def expand(self, question: str, terms: Sequence[str]) -> dict[str, float]:
         """{extra term: weight relative to a question term} for ``question`` (already cleaned)."""
         present = set(terms)
         extra: dict[str, float] = {}
         folded = normalize_for_matching(question)
-        for expression, formal in self._lexicon.items():
+        candidates = (item for first in dict.fromkeys(folded) for item in self._by_first.get(first, ()))
+        for expression, formal in candidates:
             if expression in folded:
                 for term in formal:
                     if term not in present:
                         extra[term] = max(extra.get(term, 0.0), self.settings.lexicon_weight)
         if self.uses_word_vectors:
-            words = [t for t in dict.fromkeys(terms)
-                     if len(t) > 1 and t in self._vectors and t not in self.tokenizer.stopwords]
-            if words:
-                _known, queries = self._vectors.matrix(words)
-                cosines = queries @ self._target_matrix.T
-                for row in cosines:
-                    best = np.argsort(-row)[: self.settings.per_term + 1]
-                    for j in best:
-                        term = self._targets[j]
-                        if row[j] < self.settings.min_cosine or term in present:
-                            continue
-                        extra[term] = max(extra.get(term, 0.0), self.settings.vector_weight * float(row[j]))
+            for word in dict.fromkeys(terms):
+                if len(word) > 1 and word not in self.tokenizer.stopwords:
+                    for term, cosine in self._neighbours(word):
+                        if term not in present:
+                            extra[term] = max(extra.get(term, 0.0), self.settings.vector_weight * cosine)
         return extra

@@ -27,12 +27,28 @@ LOW = 0.5
 HIGH = 0.7
 
 
+def question_vectors(questions: Sequence[str], model: EmbeddingModel, tokenizer: PolicyTokenizer) -> np.ndarray:
+    """The questions as the model embeds a question (one row each)."""
+    inputs = [model.prepare_query(q, tokenizer.tokenize_query(q)) for q in questions]
+    return model.encode(inputs) if inputs else np.zeros((0, model.dim), dtype=np.float32)
+
+
 class Familiarity:
-    """The confirmed questions of a knowledge base, embedded once."""
+    """The confirmed questions of a knowledge base, embedded once.
+
+    The index build embeds them and keeps the vectors with the generation
+    (``kb.index``), so a server starting does not tokenise thousands of questions again;
+    built from the questions themselves where a generation has no such file.
+    """
 
     def __init__(self, questions: Sequence[str], model: EmbeddingModel, tokenizer: PolicyTokenizer) -> None:
-        inputs = [model.prepare_query(q, tokenizer.tokenize_query(q)) for q in questions]
-        self._vectors = model.encode(inputs) if inputs else np.zeros((0, model.dim), dtype=np.float32)
+        self._vectors = question_vectors(questions, model, tokenizer)
+
+    @classmethod
+    def from_vectors(cls, vectors: np.ndarray) -> Familiarity:
+        familiarity = cls.__new__(cls)
+        familiarity._vectors = vectors
+        return familiarity
 
     def of(self, query: np.ndarray) -> float:
         """The best cosine of a (unit) question vector to a confirmed question; 0 without any."""

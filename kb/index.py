@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from kb.bm25 import BM25Index, BM25Parameters
+from kb.dense_index import DenseIndex
 from kb.embedding import KB_MODEL, EmbeddingModel, TrainingSettings, load_model, read_model_card, train_kb_model
 from kb.errors import EmbeddingModelError, IndexMismatch, IndexNotBuilt
+from kb.familiarity import question_vectors
 from kb.store import IndexRow, Store
 from kb.tokenize import PolicyTokenizer, TokenizerSettings
 
@@ -37,7 +39,8 @@ MODELS_DIR = "models"
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 SEGMENTS_FILE = "segments.json"
-VECTORS_FILE = "embeddings.npy"
+#: The confirmed questions embedded by the generation's model (``kb.familiarity``).
+FAMILIAR_FILE = "familiar_questions.npy"
 #: Retrain the knowledge-base model when the corpus has grown by more than this share.
 RETRAIN_GROWTH = 0.25
 
@@ -82,9 +85,10 @@ class LoadedIndex:
     effective: list[int]
     expires: list[int]
     superseded_from: list[int]
-    vectors: np.ndarray | None
+    dense: DenseIndex | None
     model: EmbeddingModel | None
     degraded: str | None = None  # why part of the index is not in use (e.g. the model is missing)
+    familiar: np.ndarray | None = None  # the confirmed questions' vectors, when the build made them
 
     @property
     def generation(self) -> str:
@@ -263,8 +267,13 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     )
     files.append(SEGMENTS_FILE)
     if vectors is not None:
-        np.save(scratch / VECTORS_FILE, vectors, allow_pickle=False)
-        files.append(VECTORS_FILE)
+        progress(f"indexing {len(vectors):,} vectors for dense search")
+        files.extend(DenseIndex.build(vectors, seed=settings.training.seed).save(scratch))
+        questions = sorted({question for question, _ in store.training_pairs()})
+        if model is not None and questions:
+            progress(f"embedding {len(questions):,} confirmed questions")
+            np.save(scratch / FAMILIAR_FILE, question_vectors(questions, model, tokenizer), allow_pickle=False)
+            files.append(FAMILIAR_FILE)
     model_path = None
     if model is not None:
         model_path = _snapshot_kb_model(kb_dir, model.model_id) if settings.model == KB_MODEL else settings.model
@@ -324,25 +333,27 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
                 raise IndexMismatch(f"index file {name} is missing or damaged: rebuild with `policykb build`")
     bm25 = BM25Index.load(directory)
     segments = json.loads((directory / SEGMENTS_FILE).read_text(encoding="utf-8"))
-    vectors = model = None
+    dense = model = familiar = None
     embedding = manifest.get("embedding")
     degraded = None
     if embedding and load_dense:
-        vectors = np.load(directory / VECTORS_FILE, allow_pickle=False)
+        dense = DenseIndex.load(directory)
+        if (directory / FAMILIAR_FILE).exists():
+            familiar = np.load(directory / FAMILIAR_FILE, allow_pickle=False)
         model_ref = embedding["model"]
         model_path = kb_dir / model_ref if (kb_dir / model_ref).exists() else Path(model_ref)
         try:
             model = load_model(str(model_path) if model_path.exists() else model_ref)
-            if model.model_id != embedding["model_id"] or model.dim != vectors.shape[1]:
+            if model.model_id != embedding["model_id"] or model.dim != dense.dim:
                 raise EmbeddingModelError(
                     f"embedding model {model.model_id} does not match the stored vectors ({embedding['model_id']})")
         except EmbeddingModelError as error:
             # answering from BM25 alone beats not answering: serve, say so, and log how to repair
             log.error("%s; answering with BM25 only until `policykb build` repairs it", error)
-            vectors = model = None
+            dense = model = familiar = None
             degraded = "embedding_model_unavailable"
     if bm25.document_count != len(segments["segment_ids"]):
         raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
     return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
                        segments["statuses"], segments["jurisdictions"], segments["effective"], segments["expires"],
-                       segments["superseded_from"], vectors, model, degraded)
+                       segments["superseded_from"], dense, model, degraded, familiar)

@@ -44,6 +44,24 @@ def normalize_for_matching(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
+class _SameLengthFold(dict):
+    """``str.translate`` table folding one character at a time, filled as characters are met.
+
+    A character maps to its NFKC, lower-cased form when that is one character, else to
+    itself; each is worked out once per process instead of once per occurrence.
+    """
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        mapped = unicodedata.normalize("NFKC", char).lower()
+        folded = mapped if len(mapped) == 1 else char
+        self[code] = folded
+        return folded
+
+
+_FOLD = _SameLengthFold()
+
+
 def fold_same_length(text: str) -> str:
     """Fold ``text`` like :func:`normalize_for_matching` but keep every character's position.
 
@@ -51,10 +69,6 @@ def fold_same_length(text: str) -> str:
     character, and the traditional->simplified conversion is kept only when it does not
     change the length, so offsets found in the result are offsets into ``text``.
     """
-    folded = []
-    for char in text:
-        mapped = unicodedata.normalize("NFKC", char).lower()
-        folded.append(mapped if len(mapped) == 1 else char)
-    joined = "".join(folded)
+    joined = text.translate(_FOLD)
     simplified = to_simplified(joined)
     return simplified if len(simplified) == len(joined) else joined

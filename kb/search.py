@@ -169,15 +169,25 @@ def clean_question(question: str) -> str:
     return text
 
 
-def _top(scores: np.ndarray, allowed: np.ndarray, count: int, *, positive_only: bool) -> list[tuple[int, float]]:
-    scores = np.where(allowed, scores, -np.inf)
-    if positive_only:
-        scores = np.where(scores > 0, scores, -np.inf)
-    count = min(count, int(np.isfinite(scores).sum()))
+def _top(positions: np.ndarray, scores: np.ndarray, weight: np.ndarray, count: int) -> list[tuple[int, float]]:
+    """The ``count`` best positive ``scores`` x ``weight`` of the passages at ``positions``
+    (``scores[j]`` is the score of passage ``positions[j]``).
+
+    ``weight`` is the filter and the jurisdiction prior in one array (0 where the filter
+    excludes a passage); only the candidates are touched, never every passage.
+    """
+    weighted = scores * weight[positions]
+    keep = weighted > 0
+    positions, weighted = positions[keep], weighted[keep]
+    count = min(count, len(positions))
     if count <= 0:
         return []
-    picked = np.argpartition(-scores, count - 1)[:count]
-    return [(int(i), float(scores[i])) for i in picked]
+    picked = np.argpartition(-weighted, count - 1)[:count]
+    return [(int(positions[i]), float(weighted[i])) for i in picked]
+
+
+#: Filter masks kept per searcher (by day, statuses, documents and places named).
+MASK_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -275,6 +285,7 @@ class Searcher:
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
         self._place_names = {name for place in self._places for name in (place, short_name(place))}
         self._off_topic: OffTopicClassifier | None = None
+        self._weights_cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, int]] = {}
 
     @property
     def off_topic(self) -> OffTopicClassifier:
@@ -296,7 +307,7 @@ class Searcher:
             vectors = load_word_vectors(available.files) if available.files is not None else None
             bm25 = self.index.bm25
             self._expansion = QueryExpansion(self._lexicon, self.tokenizer, bm25.vocabulary,
-                                             np.diff(bm25.matrix.indptr), bm25.document_count, vectors)
+                                             bm25.document_frequency, bm25.document_count, vectors)
         return self._expansion
 
     @property
@@ -330,7 +341,9 @@ class Searcher:
     @property
     def familiarity(self) -> Familiarity | None:
         """The confirmed questions embedded by the model, on first use (None without a model)."""
-        if self._familiarity is None and self.index.model is not None:
+        if self._familiarity is None and self.index.familiar is not None:
+            self._familiarity = Familiarity.from_vectors(self.index.familiar)
+        elif self._familiarity is None and self.index.model is not None:
             questions = sorted({question for question, _ in self.store.training_pairs()})
             self._familiarity = Familiarity(questions, self.index.model, self.tokenizer)
         return self._familiarity
@@ -352,12 +365,25 @@ class Searcher:
             allowed &= np.isin(self._doc, list(filters.doc_ids))
         return allowed
 
-    def _prior_for(self, question: str) -> np.ndarray:
-        """The jurisdiction prior, lifted for the regions the question names."""
-        named = places_named(normalize_for_matching(question), self._places)
-        if not named:
-            return self._prior
-        return np.where(np.isin(self._jurisdiction, sorted(named)), 1.0, self._prior).astype(np.float32)
+    def _weight_for(self, filters: SearchFilters, question: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """(allowed, allowed x prior, how many allowed) for this filter and question.
+
+        Both arrays are made once per filter, day and set of places named, then reused:
+        building them touches every passage, which a question otherwise never has to.
+        """
+        day = filters.as_of or date.today().isoformat()
+        named = tuple(sorted(places_named(normalize_for_matching(question), self._places)))
+        key = (day, filters.statuses, filters.doc_ids, named)
+        cached = self._weights_cache.get(key)
+        if cached is None:
+            allowed = self._mask(filters)
+            prior = self._prior if not named else \
+                np.where(np.isin(self._jurisdiction, list(named)), 1.0, self._prior).astype(np.float32)
+            cached = (allowed, np.where(allowed, prior, 0).astype(np.float32), int(allowed.sum()))
+            if len(self._weights_cache) >= MASK_CACHE_SIZE:
+                self._weights_cache.clear()
+            self._weights_cache[key] = cached
+        return cached
 
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
@@ -389,40 +415,42 @@ class Searcher:
             return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
         if mode != "bm25" and self.index.model is None:
             mode = "bm25"
-        allowed = self._mask(filters)
-        prior = self._prior_for(text)
+        allowed, weight, allowed_count = self._weight_for(filters, text)
         count = max(candidates or settings.candidates, top_k)
-        bm25_all = dense_all = query = None
+        bm25_all = query = None
         bm25_top: list[tuple[int, float]] = []
         dense_top: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
             extra = self.expansion.expand(text, terms) if settings.expansion else None
             weights = term_weights(terms, self._specificity) if settings.term_weighting else None
             bm25_all = self.index.bm25.scores(terms, extra, weights)
-            bm25_top = _top(bm25_all * prior, allowed, count, positive_only=True)
+            matched = np.flatnonzero(bm25_all)
+            bm25_top = _top(matched, bm25_all[matched], weight, count)
         if mode in ("hybrid", "dense"):
-            assert self.index.model is not None and self.index.vectors is not None
+            assert self.index.model is not None and self.index.dense is not None
             query = self.index.model.encode([self.index.model.prepare_query(text, terms)])[0]
             if np.any(query):
-                dense_all = self.index.vectors @ query
-                dense_top = _top(dense_all * prior, allowed, count, positive_only=True)
+                positions, cosines = self.index.dense.candidates(query, allowed, allowed_count)
+                dense_top = _top(positions, cosines, weight, count)
+            else:
+                query = None
         if mode == "hybrid" and fusion == "rrf":
             fused = reciprocal_rank_fusion([self._ordered(bm25_top), self._ordered(dense_top)],
                                            rrf_k=settings.rrf_k if rrf_k is None else rrf_k)
         elif mode == "hybrid":
-            fused = self._weighted(bm25_top, dense_top, bm25_all, dense_all, prior, self._weights_for(query))
+            fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, self._weights_for(query))
         else:
             fused = self._ordered(bm25_top or dense_top)
         if mode == "hybrid" and settings.rerank and self.reranker is not None:
             fused = self.reranker.rerank(text, fused, settings.rerank, self._passage_heads)
         elif mode == "hybrid" and settings.rerank and degraded is None:
             degraded = "pretrained_encoder_unavailable"
-        hits = self._hits(fused[:top_k], terms, self._position, bm25_all, dense_all)
+        hits = self._hits(fused[:top_k], terms, self._position, bm25_all, query)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, generation, reason=reason, degraded=degraded)
 
     def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],
-                  bm25_all: np.ndarray | None, dense_all: np.ndarray | None,
+                  bm25_all: np.ndarray | None, query: np.ndarray | None,
                   prior: np.ndarray, weights: tuple[float, float]) -> list[tuple[str, float]]:
         """Linear fusion over the union of both candidate lists, each scored by both retrievers."""
         union = sorted({i for i, _ in bm25_top} | {i for i, _ in dense_top})
@@ -433,8 +461,9 @@ class Searcher:
         if bm25_all is not None and bm25_top:
             top = max(score for _, score in bm25_top)
             fused += weights[0] * (bm25_all[idx] * prior[idx]) / top
-        if dense_all is not None:
-            fused += weights[1] * np.clip(dense_all[idx], 0, None) * prior[idx]
+        if query is not None:
+            assert self.index.dense is not None
+            fused += weights[1] * np.clip(self.index.dense.scores_of(idx, query), 0, None) * prior[idx]
         return self._ordered(list(zip(union, fused.tolist())))
 
     def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
@@ -442,8 +471,12 @@ class Searcher:
         return sorted(((ids[i], score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
 
     def _hits(self, top: list[tuple[str, float]], terms: list[str], position: dict[str, int],
-              bm25_all: np.ndarray | None, dense_all: np.ndarray | None) -> list[Hit]:
+              bm25_all: np.ndarray | None, query: np.ndarray | None) -> list[Hit]:
         segments = self.store.segments_by_ids([sid for sid, _ in top])
+        cosines: dict[int, float] = {}
+        if query is not None and self.index.dense is not None and top:
+            found = [position[sid] for sid, _ in top if sid in position]
+            cosines = dict(zip(found, self.index.dense.scores_of(np.asarray(found), query).tolist()))
         documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
         hits = []
         first_rank_of_text: dict[str, int] = {}
@@ -477,7 +510,7 @@ class Searcher:
                 end=segment["end"],
                 highlights=[(segment["start"] + s, segment["start"] + e) for s, e in spans],
                 scores={"bm25": None if bm25_all is None else _round(float(bm25_all[i])),
-                        "dense": None if dense_all is None else _round(float(dense_all[i]))},
+                        "dense": _round(cosines.get(i))},
                 same_text_as=first_rank if first_rank < rank else None,
             ))
         return hits

@@ -45,3 +45,35 @@ def test_unknown_terms_score_zero_and_index_round_trips(tmp_path) -> None:
     loaded = BM25Index.load(tmp_path)
     np.testing.assert_array_equal(loaded.scores(["社保"]), index.scores(["社保"]))
     assert loaded.vocabulary == index.vocabulary
+
+
+def test_saved_arrays_load_memory_mapped_and_score_the_same(tmp_path) -> None:
+    rng = random.Random(3)
+    vocabulary = [f"t{i}" for i in range(40)]
+    corpus = [[rng.choice(vocabulary) for _ in range(rng.randint(1, 30))] for _ in range(120)]
+    built = BM25Index.build(corpus)
+    files = built.save(tmp_path)
+    assert all((tmp_path / name).is_file() for name in files)
+    loaded = BM25Index.load(tmp_path)
+    assert loaded.document_count == 120 and loaded.vocabulary == built.vocabulary
+    assert np.array_equal(loaded.document_frequency, built.document_frequency)
+    for query in (["t1", "t2"], ["t3", "t3", "missing"], []):
+        np.testing.assert_array_equal(loaded.scores(query), built.scores(query))
+    np.testing.assert_array_equal(loaded.matrix.toarray(), built.matrix.toarray())
+
+
+def test_a_generation_saved_as_one_matrix_file_still_loads(tmp_path) -> None:
+    """Generations built before the arrays were kept apart hold ``bm25_matrix.npz``."""
+    import json
+
+    from scipy import sparse
+
+    from kb.bm25 import MATRIX_FILE, VOCAB_FILE
+
+    corpus = [["社保", "补缴"], ["公积金", "提取", "提取"], ["社保", "公积金"]]
+    built = BM25Index.build(corpus)
+    sparse.save_npz(tmp_path / MATRIX_FILE, built.matrix, compressed=False)
+    (tmp_path / VOCAB_FILE).write_text(json.dumps({"parameters": built.parameters.as_dict(),
+                                                   "vocabulary": built.vocabulary}), encoding="utf-8")
+    loaded = BM25Index.load(tmp_path)
+    np.testing.assert_array_equal(loaded.scores(["公积金", "提取"]), built.scores(["公积金", "提取"]))
