@@ -22,6 +22,12 @@ from kb.normalize import T2S_CONFIG, normalize_for_matching
 WORD_CHAR = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]")
 
 TOKENIZER_MODES = ("search", "accurate")
+#: jieba cuts a text block by block, each on its own: runs of CJK characters, ASCII letters,
+#: digits and "+#&._%-" ("社会保险法", "12345"), and the runs between them ("，", " "). So the
+#: terms of a text are the terms of its blocks in order, and a block's terms can be remembered.
+JIEBA_BLOCK = jieba.re_han_default
+#: Blocks whose terms are remembered (about 100 MB); the memory is emptied when it is full.
+CACHED_BLOCKS = 200_000
 
 
 def resource_lines(name: str) -> list[str]:
@@ -53,6 +59,7 @@ class PolicyTokenizer:
     def __init__(self, settings: TokenizerSettings | None = None) -> None:
         self.settings = settings or TokenizerSettings()
         self._jieba: jieba.Tokenizer | None = None
+        self._blocks: dict[str, tuple[str, ...]] = {}
 
     @cached_property
     def lexicon(self) -> list[str]:
@@ -90,13 +97,27 @@ class PolicyTokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         """Terms of a document text, in order, duplicates kept (BM25 needs term counts)."""
-        normalized = normalize_for_matching(text)
-        tokenizer = self._tokenizer()
-        if self.settings.mode == "search":
-            pieces = tokenizer.cut_for_search(normalized, HMM=self.settings.hmm)
-        else:
-            pieces = tokenizer.cut(normalized, HMM=self.settings.hmm)
-        return [piece for piece in pieces if WORD_CHAR.search(piece)]
+        terms: list[str] = []
+        for block in JIEBA_BLOCK.split(normalize_for_matching(text)):
+            if block:
+                terms.extend(self._block_terms(block))
+        return terms
+
+    def _block_terms(self, block: str) -> tuple[str, ...]:
+        """The terms of one block, remembered: a law's title and chapter heading come with each
+        of its articles, and its set phrases ("依照本法规定") come back in every law."""
+        terms = self._blocks.get(block)
+        if terms is None:
+            tokenizer = self._tokenizer()
+            if self.settings.mode == "search":
+                pieces = tokenizer.cut_for_search(block, HMM=self.settings.hmm)
+            else:
+                pieces = tokenizer.cut(block, HMM=self.settings.hmm)
+            terms = tuple(piece for piece in pieces if WORD_CHAR.search(piece))
+            if len(self._blocks) >= CACHED_BLOCKS:
+                self._blocks.clear()
+            self._blocks[block] = terms
+        return terms
 
     def tokenize_query(self, text: str) -> list[str]:
         """Terms of a question: as documents, less hotline filler (请问, 怎么办, 吗 ...).
