@@ -186,7 +186,7 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], *, fields: Fiel
         report.files += 1
         if on_file:
             on_file(path)
-        for item in _read(path, entry, fields, faq_fields):
+        for item in _read(path, entry, fields, faq_fields, workers):
             if isinstance(item, Failure):
                 report.failures.append(item)
                 continue
@@ -200,13 +200,14 @@ def ingest_paths(kb: KnowledgeBase, paths: Sequence[Path | str], *, fields: Fiel
     return report
 
 
-def _read(path: Path, entry: dict[str, Any], fields: FieldMap,
-          faq_fields: FaqFieldMap | None) -> Iterator[Document | Failure]:
-    """The documents of one file, or the one Failure that says why the file gives none."""
+def _read(path: Path, entry: dict[str, Any], fields: FieldMap, faq_fields: FaqFieldMap | None,
+          workers: int = 1) -> Iterator[Document | Failure]:
+    """The documents of one file, or the one Failure that says why the file gives none; a large
+    record file is parsed in ``workers`` processes."""
     try:
         if path.suffix.lower() in RECORD_SUFFIXES:
             _check_record_file(path)
-            yield from read_faq(path, faq_fields) if faq_fields else read_records(path, fields)
+            yield from read_faq(path, faq_fields) if faq_fields else read_records(path, fields, workers=workers)
             return
         yield read_document(path, entry)
     except IngestError as error:

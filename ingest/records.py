@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,10 @@ __all__ = ["RECORD_SUFFIXES", "FieldMap", "iter_rows", "read_records", "record_d
 log = logging.getLogger(__name__)
 
 RECORD_SUFFIXES = (".jsonl", ".csv")
+#: A record file at least this large is parsed in worker processes (forking costs more for a few records).
+PARALLEL_BYTES = 1 << 20
+#: Rows handed to a parsing process at a time.
+PARSE_CHUNK = 8
 #: Delimiters a CSV export may use; the header line decides, a comma when it cannot.
 CSV_DELIMITERS = ",\t;|"
 
@@ -111,36 +116,91 @@ def _csv_rows(path: Path, required: tuple[str, ...],
             yield f"{path}:{start}", record
 
 
+def _made(make: Callable[[dict[str, Any], str], Document],
+          item: tuple[str, dict[str, Any]] | Failure) -> tuple[str, Document | Failure]:
+    """``(where, document)``, or ``(where, Failure)`` when ``make`` cannot turn the row into one."""
+    if isinstance(item, Failure):
+        return item.source, item
+    where, record = item
+    try:
+        return where, make(record, where)
+    except IngestError as error:
+        return where, Failure(where, str(error), error.code)
+    except Exception as error:  # a parser defect must not stop the other records
+        log.exception("cannot parse %s", where)
+        return where, Failure(where, f"cannot parse: {type(error).__name__}: {error}")
+
+
+#: What the parsing processes call on each row; set before they are forked, so it may be a closure.
+_worker_make: Callable[[dict[str, Any], str], Document] | None = None
+
+
+def _made_in_worker(item: tuple[str, dict[str, Any]] | Failure) -> tuple[str, Document | Failure]:
+    assert _worker_make is not None
+    return _made(_worker_make, item)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the ingest that forked it dies (killed in the middle,
+    the crash tests do it): a worker left waiting on its task queue would stay for ever."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: an orphan waits, as it would have anyway
+        pass
+
+
+def _made_in_pool(rows: Iterable[tuple[str, dict[str, Any]] | Failure],
+                  make: Callable[[dict[str, Any], str], Document],
+                  workers: int) -> Iterator[tuple[str, Document | Failure]]:
+    """:func:`_made` over ``rows`` in ``workers`` forked processes, in the rows' order.
+
+    Parsing (cleaning, 公文 fields, validity, segmentation) is pure Python: on one core it
+    held up the writer while the tokenising processes waited for the next batch. The
+    processes run ahead of the caller, which stores what they have parsed meanwhile.
+    """
+    global _worker_make
+    _worker_make = make
+    with get_context("fork").Pool(workers, initializer=_die_with_parent) as pool:
+        yield from pool.imap(_made_in_worker, rows, chunksize=PARSE_CHUNK)
+
+
 def documents_from_rows(rows: Iterable[tuple[str, dict[str, Any]] | Failure],
-                        make: Callable[[dict[str, Any], str], Document]) -> Iterator[Document | Failure]:
+                        make: Callable[[dict[str, Any], str], Document], *,
+                        workers: int = 1) -> Iterator[Document | Failure]:
     """``make`` applied to each row; a row it cannot turn into a document yields a Failure.
 
     Two records of one file with the same id are one document told twice: the second would
-    silently replace the first when stored, so it is refused and the first kept.
+    silently replace the first when stored, so it is refused and the first kept. With
+    ``workers`` > 1 the rows are made into documents in that many processes (same results,
+    same order).
     """
     first_with_id: dict[str, str] = {}
-    for item in rows:
-        if isinstance(item, Failure):
-            yield item
-            continue
-        where, record = item
-        try:
-            document = make(record, where)
-            if (first := first_with_id.setdefault(document.doc_id, where)) != where:
-                raise DuplicateRecord(f"id {document.doc_id!r} is already used by line "
-                                      f"{first.rsplit(':', 1)[-1]} of this file; not stored")
+    made = _made_in_pool(rows, make, workers) if workers > 1 else (_made(make, item) for item in rows)
+    for where, document in made:
+        if isinstance(document, Failure):
             yield document
-        except IngestError as error:
-            yield Failure(where, str(error), error.code)
-        except Exception as error:  # a parser defect must not stop the other records
-            log.exception("cannot parse %s", where)
-            yield Failure(where, f"cannot parse: {type(error).__name__}: {error}")
+        elif (first := first_with_id.setdefault(document.doc_id, where)) != where:
+            yield Failure(where, f"id {document.doc_id!r} is already used by line "
+                                 f"{first.rsplit(':', 1)[-1]} of this file; not stored", DuplicateRecord.code)
+        else:
+            yield document
 
 
-def read_records(path: Path, fields: FieldMap) -> Iterator[Document | Failure]:
-    """Documents from a JSONL or CSV file, one per record; a bad record yields a Failure, not an exception."""
+def read_records(path: Path, fields: FieldMap, *, workers: int = 1) -> Iterator[Document | Failure]:
+    """Documents from a JSONL or CSV file, one per record; a bad record yields a Failure, not an exception.
+
+    ``workers`` > 1 parses the records of a large file (:data:`PARALLEL_BYTES`) in that many processes.
+    """
     rows = iter_rows(path, required=(fields.id_field, fields.text_field))
-    yield from documents_from_rows(rows, lambda record, where: record_document(record, fields, where))
+    try:
+        large = path.stat().st_size >= PARALLEL_BYTES
+    except OSError:  # iter_rows reports it
+        large = False
+    yield from documents_from_rows(rows, lambda record, where: record_document(record, fields, where),
+                                   workers=workers if large else 1)
 
 
 def _json_type(value: Any) -> str:
