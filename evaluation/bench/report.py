@@ -81,8 +81,10 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                       f"runs {startup['serve_to_ready_s'].get('runs')}"))
         switch = startup.get("index_switch", {})
         table.append(("index switch: first new answer after s", str(switch.get("first_new_answer_after_s", "-")),
-                      f"max answer ms before {_ms(switch.get('answers_before'), 'max_ms')}, "
-                      f"after {_ms(switch.get('answers_after'), 'max_ms')}"))
+                      f"answer p99 / max ms: before {_ms(switch.get('answers_before'), 'p99_ms')} / "
+                      f"{_ms(switch.get('answers_before'), 'max_ms')}, while loading "
+                      f"{_ms(switch.get('answers_while_loading'), 'p99_ms')} / "
+                      f"{_ms(switch.get('answers_while_loading'), 'max_ms')}"))
     ask = result.get("ask_cli")
     if ask:
         table.append(("policykb ask from the shell s", _median(ask.get("wall_s")) if "wall_s" in ask

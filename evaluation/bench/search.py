@@ -12,6 +12,7 @@ A peer that is not installed is skipped with the reason.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,7 @@ def _bm25s(corpus: list[list[str]], row_ids: list[str], params: Any, queries: li
         backend = "numba"
     except ImportError:
         backend = "numpy"
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
     retriever = bm25s.BM25(k1=params.k1, b=params.b, backend=backend)
     _, index_ms = _timed(lambda: retriever.index(corpus, show_progress=False))
     vocabulary = retriever.vocab_dict

@@ -2,7 +2,8 @@
 
 The server writes its query log and API keys beside the knowledge base and the index-switch
 figure writes a new generation, but the full knowledge bases that are benchmarked must stay
-as they are. The copy is cheap: ``kb.sqlite`` is copied (SQLite writes it in place), while
+as they are. The copy is cheap: ``kb.sqlite`` is copied (SQLite writes it in place; through SQLite's backup,
+so what is still in its write-ahead log comes along), while
 index and model files, which are only ever read and replaced whole, are hard links (copies
 where the file system refuses links). ``index/CURRENT`` is copied so a switch in the copy
 leaves the original pointing where it did.
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from evaluation.bench.errors import BenchError
@@ -27,6 +30,14 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    """Copy an SQLite file through SQLite's backup, so rows still in its write-ahead log (a
+    process that has it open) come along; the source is opened read-only."""
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as reader, \
+            closing(sqlite3.connect(target)) as writer:
+        reader.backup(writer, pages=4096)
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -49,7 +60,7 @@ def copy_kb(kb_dir: Path, target: Path) -> Path:
         if entry.name in LEFT_OUT or entry.name.startswith(f"{STORE}-"):
             continue
         if entry.name == STORE:
-            shutil.copy2(entry, target / STORE)
+            _copy_store(entry, target / STORE)
         elif entry.is_dir():
             _link_tree(entry, target / entry.name)
         elif entry.is_file():
