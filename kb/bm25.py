@@ -21,9 +21,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: The matrix as one file (generations built before the arrays were kept apart).
 MATRIX_FILE = "bm25_matrix.npz"
@@ -47,8 +50,13 @@ class BM25Index:
     """Term-major (CSC) matrix of per-document BM25 term weights."""
 
     def __init__(self, matrix: sparse.csc_matrix | None, vocabulary: list[str], parameters: BM25Parameters, *,
-                 arrays: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None) -> None:
-        """From a matrix, or from its CSC arrays ``(data, indices, indptr, rows)`` (memory-mapped)."""
+                 arrays: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
+                 average_length: float | None = None, idf_floor: float | None = None) -> None:
+        """From a matrix, or from its CSC arrays ``(data, indices, indptr, rows)`` (memory-mapped).
+
+        ``average_length`` and ``idf_floor`` are the statistics the weights were made with;
+        passages can be added to the index (``build(reference=...)``) only when they are known.
+        """
         if matrix is not None:
             matrix.sort_indices()  # per-column row lists sorted
             arrays = (matrix.data, matrix.indices, matrix.indptr, int(matrix.shape[0]))
@@ -58,6 +66,8 @@ class BM25Index:
         self.vocabulary = vocabulary
         self.term_ids = {term: i for i, term in enumerate(vocabulary)}
         self.parameters = parameters
+        self.average_length = average_length
+        self.idf_floor = idf_floor
         #: How many passages hold each term.
         self.document_frequency = np.diff(self.indptr)
 
@@ -65,6 +75,8 @@ class BM25Index:
     def matrix(self) -> sparse.csc_matrix:
         """The whole matrix as scipy sees it (made on first use from the arrays)."""
         if self._matrix is None:
+            from scipy import sparse  # imported only where the whole matrix is wanted
+
             self._matrix = sparse.csc_matrix((self.data, self.indices, self.indptr),
                                              shape=(self._rows, len(self.vocabulary)), copy=False)
         return self._matrix
@@ -74,9 +86,17 @@ class BM25Index:
         return int(self._rows)
 
     @classmethod
-    def build(cls, corpus: Sequence[Sequence[str]], parameters: BM25Parameters | None = None) -> BM25Index:
-        """Index ``corpus``, a list of documents given as lists of terms."""
-        parameters = parameters or BM25Parameters()
+    def build(cls, corpus: Sequence[Sequence[str]], parameters: BM25Parameters | None = None, *,
+              reference: BM25Index | None = None) -> BM25Index:
+        """Index ``corpus``, a list of documents given as lists of terms.
+
+        With ``reference`` the documents are new passages added to that index
+        (``kb.delta``): IDF counts the reference's passages and document frequencies with
+        these, and the average length and the IDF floor are the reference's, so the two
+        indexes' scores add up as if they were one (up to the statistics the added
+        passages would have moved, which the next full build brings up to date).
+        """
+        parameters = reference.parameters if reference is not None else (parameters or BM25Parameters())
         term_ids: dict[str, int] = {}
         lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.int64, count=len(corpus))
         flat = np.fromiter(
@@ -85,27 +105,36 @@ class BM25Index:
             count=int(lengths.sum()),
         )
         rows = np.repeat(np.arange(len(corpus), dtype=np.int64), lengths)
-        n_terms = max(len(term_ids), 1)
-        keys, tf = np.unique(rows * n_terms + flat, return_counts=True)
-        doc_index, term_index = np.divmod(keys, n_terms)
+        # term-major keys: sorted, they are the CSC order (by term, then passage)
+        n_rows = max(len(corpus), 1)
+        keys, tf = np.unique(flat * n_rows + rows, return_counts=True)
+        term_index, doc_index = np.divmod(keys, n_rows)
 
-        n_docs = len(corpus)
+        n_docs = len(corpus)  # for IDF: with the reference's passages
         df = np.bincount(term_index, minlength=len(term_ids)).astype(np.float64)
+        if reference is not None:
+            n_docs += reference.document_count
+            known = np.array([reference.term_ids.get(term, -1) for term in term_ids], dtype=np.int64)
+            if len(known):
+                df += np.where(known >= 0, reference.document_frequency[np.maximum(known, 0)], 0)
         idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
-        if len(idf):
-            floor = parameters.epsilon * (idf.sum() / len(idf))
+        if reference is not None:
+            floor, avgdl = reference.idf_floor, reference.average_length
             idf[idf < 0] = floor
-        avgdl = lengths.sum() / n_docs if n_docs else 0.0
+        else:
+            floor = parameters.epsilon * (idf.sum() / len(idf)) if len(idf) else 0.0
+            idf[idf < 0] = floor
+            avgdl = lengths.sum() / n_docs if n_docs else 0.0
         norm = parameters.k1 * (1 - parameters.b + parameters.b * lengths / (avgdl or 1.0))
         tf = tf.astype(np.float64)
         weights = idf[term_index] * tf * (parameters.k1 + 1) / (tf + norm[doc_index])
-        matrix = sparse.csc_matrix(
-            (weights.astype(np.float32), (doc_index, term_index)), shape=(n_docs, len(term_ids))
-        )
+        indptr = np.zeros(len(term_ids) + 1, dtype=np.int32 if len(keys) < 2**31 else np.int64)
+        indptr[1:] = np.cumsum(np.bincount(term_index, minlength=len(term_ids)))
         vocabulary = [""] * len(term_ids)
         for term, i in term_ids.items():
             vocabulary[i] = term
-        return cls(matrix, vocabulary, parameters)
+        arrays = (weights.astype(np.float32), doc_index.astype(np.int32), indptr, len(corpus))
+        return cls(None, vocabulary, parameters, arrays=arrays, average_length=float(avgdl), idf_floor=float(floor))
 
     def scores(self, query_terms: Sequence[str], extra: Mapping[str, float] | None = None,
                weights: Mapping[str, float] | None = None) -> np.ndarray:
@@ -133,6 +162,7 @@ class BM25Index:
             np.save(directory / file, np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
         (directory / VOCAB_FILE).write_text(
             json.dumps({"parameters": self.parameters.as_dict(), "rows": self.document_count,
+                        "average_length": self.average_length, "idf_floor": self.idf_floor,
                         "vocabulary": self.vocabulary}, ensure_ascii=False),
             encoding="utf-8",
         )
@@ -143,7 +173,10 @@ class BM25Index:
         data = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
         parameters = BM25Parameters(**data["parameters"])
         if not (directory / ARRAY_FILES["data"]).exists():
+            from scipy import sparse
+
             return cls(sparse.load_npz(directory / MATRIX_FILE).tocsc(), data["vocabulary"], parameters)
         arrays = [np.load(directory / ARRAY_FILES[name], mmap_mode="r", allow_pickle=False).view(np.ndarray)
                   for name in ("data", "indices", "indptr")]
-        return cls(None, data["vocabulary"], parameters, arrays=(*arrays, int(data["rows"])))
+        return cls(None, data["vocabulary"], parameters, arrays=(*arrays, int(data["rows"])),
+                   average_length=data.get("average_length"), idf_floor=data.get("idf_floor"))

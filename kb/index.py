@@ -5,6 +5,11 @@ manifest last (format version, data version, counts, tokenizer fingerprint, BM25
 parameters, model id and dimension, a SHA-256 per file), then switches the ``CURRENT``
 pointer with an atomic rename. Readers load whatever ``CURRENT`` names and verify it;
 the previous generation is kept for rollback. No pickle anywhere.
+
+Arrays are plain ``.npy`` files, memory-mapped when loaded (``kb.bm25``,
+``kb.dense_index``). A generation may also be *layered*: the last full build's files under
+``base/`` (hard links) and the documents changed since under ``delta/`` (``kb.delta``,
+built by ``kb.increment``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from kb.bm25 import BM25Index, BM25Parameters
+from kb.delta import BASE_DIR, DELTA_DIR, LIVE_FILE, VALIDITY_FILE, LayeredBM25, LayeredDense, apply_validity
 from kb.dense_index import DenseIndex
 from kb.embedding import KB_MODEL, EmbeddingModel, TrainingSettings, load_model, read_model_card, train_kb_model
 from kb.errors import EmbeddingModelError, IndexMismatch, IndexNotBuilt
@@ -33,7 +39,10 @@ from kb.tokenize import PolicyTokenizer, TokenizerSettings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+#: 4: BM25 arrays in .npy files, the dense inverted file, documents.json, layered generations (kb.delta).
+FORMAT_VERSION = 4
+#: Formats this code reads (3: one BM25 matrix file, exact dense search, no layers).
+READABLE_FORMATS = (3, 4)
 INDEX_DIR = "index"
 MODELS_DIR = "models"
 POINTER = "CURRENT"
@@ -41,6 +50,10 @@ MANIFEST = "manifest.json"
 SEGMENTS_FILE = "segments.json"
 #: The confirmed questions embedded by the generation's model (``kb.familiarity``).
 FAMILIAR_FILE = "familiar_questions.npy"
+#: Which documents (and which stored version of each) a full generation was built from,
+#: and the document of each passage: what the next build compares the store with (``kb.increment``).
+DOCUMENTS_FILE = "documents.json"
+SEGMENT_DOC_FILE = "segment_doc.npy"
 #: Retrain the knowledge-base model when the corpus has grown by more than this share.
 RETRAIN_GROWTH = 0.25
 
@@ -77,7 +90,7 @@ class LoadedIndex:
 
     directory: Path
     manifest: dict[str, Any]
-    bm25: BM25Index
+    bm25: BM25Index | LayeredBM25
     segment_ids: list[str]
     doc_ids: list[str]
     statuses: list[str]
@@ -85,10 +98,11 @@ class LoadedIndex:
     effective: list[int]
     expires: list[int]
     superseded_from: list[int]
-    dense: DenseIndex | None
+    dense: DenseIndex | LayeredDense | None
     model: EmbeddingModel | None
     degraded: str | None = None  # why part of the index is not in use (e.g. the model is missing)
     familiar: np.ndarray | None = None  # the confirmed questions' vectors, when the build made them
+    live: np.ndarray | None = None  # False for base passages a delta replaced or removed (kb.delta)
 
     @property
     def generation(self) -> str:
@@ -209,7 +223,7 @@ def _prune_model_snapshots(kb_dir: Path, kept: list[Path]) -> None:
             shutil.rmtree(snapshot, ignore_errors=True)
 
 
-def _embed(store: Store, model: EmbeddingModel, rows: list[IndexRow], corpus: list[list[str]],
+def embed_rows(store: Store, model: EmbeddingModel, rows: list[IndexRow], corpus: list[list[str]],
            progress: Progress) -> np.ndarray:
     """Vectors for every row, reusing cached ones by (model, embedded input)."""
     inputs = [model.prepare(row.embed_text, terms) for row, terms in zip(rows, corpus)]
@@ -247,25 +261,13 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
             model = _kb_model(kb_dir, store, tokenizer, bm25, rows, corpus, settings, retrain, progress)
         else:
             model = load_model(settings.model, kb_models_dir=kb_dir / MODELS_DIR)
-        vectors = _embed(store, model, rows, corpus, progress)
+        vectors = embed_rows(store, model, rows, corpus, progress)
 
-    index_dir = kb_dir / INDEX_DIR
-    index_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in index_dir.glob("*.building"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    name = _next_generation_name(index_dir)
-    scratch = index_dir / f"{name}.building"
-    scratch.mkdir()
+    scratch = new_scratch(kb_dir)
+    name = scratch.name.removesuffix(".building")
     files = bm25.save(scratch)
-    (scratch / SEGMENTS_FILE).write_text(
-        json.dumps({"segment_ids": [r.segment_id for r in rows], "doc_ids": [r.doc_id for r in rows],
-                    "statuses": [r.status for r in rows], "jurisdictions": [r.jurisdiction for r in rows],
-                    "effective": [r.effective for r in rows], "expires": [r.expires for r in rows],
-                    "superseded_from": [r.superseded_from for r in rows]},
-                   ensure_ascii=False),
-        encoding="utf-8",
-    )
-    files.append(SEGMENTS_FILE)
+    files.extend(write_segments(scratch, rows))
+    files.extend(_write_documents(scratch, rows, store.document_versions()))
     if vectors is not None:
         progress(f"indexing {len(vectors):,} vectors for dense search")
         files.extend(DenseIndex.build(vectors, seed=settings.training.seed).save(scratch))
@@ -291,13 +293,65 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
         "embedding": None if model is None else {"model": model_path, "model_id": model.model_id,
                                                  "input": model.input_kind, "dimension": model.dim,
                                                  "supervised": model.supervised},
-        "files": {f: _sha256(scratch / f) for f in files},
+        "files": file_checksums(scratch, files),
     }
+    manifest["pairs"] = len(store.training_pairs())
     manifest["build_seconds"] = round(time.time() - started, 3)
+    publish(kb_dir, scratch, manifest, files)
+    return manifest
+
+
+def write_segments(directory: Path, rows: list[IndexRow]) -> list[str]:
+    """The passages' ids, documents, validity and places, in index order."""
+    (directory / SEGMENTS_FILE).write_text(
+        json.dumps({"segment_ids": [r.segment_id for r in rows], "doc_ids": [r.doc_id for r in rows],
+                    "statuses": [r.status for r in rows], "jurisdictions": [r.jurisdiction for r in rows],
+                    "effective": [r.effective for r in rows], "expires": [r.expires for r in rows],
+                    "superseded_from": [r.superseded_from for r in rows]},
+                   ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return [SEGMENTS_FILE]
+
+
+def _write_documents(directory: Path, rows: list[IndexRow], versions: dict[str, float]) -> list[str]:
+    doc_ids = sorted(versions)
+    number = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    (directory / DOCUMENTS_FILE).write_text(
+        json.dumps({"doc_ids": doc_ids, "versions": [versions[d] for d in doc_ids]}, ensure_ascii=False),
+        encoding="utf-8")
+    np.save(directory / SEGMENT_DOC_FILE, np.array([number[r.doc_id] for r in rows], dtype=np.int32),
+            allow_pickle=False)
+    return [DOCUMENTS_FILE, SEGMENT_DOC_FILE]
+
+
+def new_scratch(kb_dir: Path) -> Path:
+    """An empty ``index/generation-N.building`` for the next generation (leftovers of an
+    interrupted build removed)."""
+    index_dir = kb_dir / INDEX_DIR
+    index_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in index_dir.glob("*.building"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    scratch = index_dir / f"{_next_generation_name(index_dir)}.building"
+    scratch.mkdir()
+    return scratch
+
+
+def file_checksums(directory: Path, files: list[str]) -> dict[str, str]:
+    return {f: _sha256(directory / f) for f in files}
+
+
+def publish(kb_dir: Path, scratch: Path, manifest: dict[str, Any], files: list[str]) -> None:
+    """Write the manifest last, make everything durable, rename the scratch directory into
+    place and switch ``CURRENT`` to it atomically; keep one previous generation."""
+    index_dir = kb_dir / INDEX_DIR
+    name = manifest["generation"]
     (scratch / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     for f in [*files, MANIFEST]:
         with (scratch / f).open("rb") as handle:
             os.fsync(handle.fileno())
+    for sub in {Path(f).parent for f in files} - {Path(".")}:
+        _fsync_dir(scratch / sub)
     os.replace(scratch, index_dir / name)
     pointer_tmp = index_dir / f"{POINTER}.tmp"
     pointer_tmp.write_text(name, encoding="utf-8")
@@ -307,7 +361,6 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     for old in generations[:-2]:  # keep the previous generation for rollback
         shutil.rmtree(old, ignore_errors=True)
     _prune_model_snapshots(kb_dir, generations[-2:])
-    return manifest
 
 
 def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify: bool = True,
@@ -320,7 +373,7 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
     if not manifest_path.exists():
         raise IndexMismatch(f"{directory} has no manifest: rebuild with `policykb build`")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_FORMATS:
         raise IndexMismatch(
             f"index format {manifest.get('format_version')} is not {FORMAT_VERSION}: rebuild with `policykb build`"
         )
@@ -331,15 +384,18 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
             path = directory / name
             if not path.exists() or _sha256(path) != checksum:
                 raise IndexMismatch(f"index file {name} is missing or damaged: rebuild with `policykb build`")
-    bm25 = BM25Index.load(directory)
-    segments = json.loads((directory / SEGMENTS_FILE).read_text(encoding="utf-8"))
-    dense = model = familiar = None
+    layered = manifest.get("base") is not None
+    base_dir = directory / BASE_DIR if layered else directory
+    bm25: BM25Index | LayeredBM25 = BM25Index.load(base_dir)
+    segments = json.loads((base_dir / SEGMENTS_FILE).read_text(encoding="utf-8"))
+    dense: DenseIndex | LayeredDense | None = None
+    model = familiar = None
     embedding = manifest.get("embedding")
     degraded = None
     if embedding and load_dense:
-        dense = DenseIndex.load(directory)
-        if (directory / FAMILIAR_FILE).exists():
-            familiar = np.load(directory / FAMILIAR_FILE, allow_pickle=False)
+        dense = DenseIndex.load(base_dir)
+        if (base_dir / FAMILIAR_FILE).exists():
+            familiar = np.load(base_dir / FAMILIAR_FILE, allow_pickle=False)
         model_ref = embedding["model"]
         model_path = kb_dir / model_ref if (kb_dir / model_ref).exists() else Path(model_ref)
         try:
@@ -354,6 +410,27 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
             degraded = "embedding_model_unavailable"
     if bm25.document_count != len(segments["segment_ids"]):
         raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
+    live = None
+    if layered:
+        bm25, dense, live = _add_delta(directory, segments, bm25, dense)
     return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
                        segments["statuses"], segments["jurisdictions"], segments["effective"], segments["expires"],
-                       segments["superseded_from"], dense, model, degraded, familiar)
+                       segments["superseded_from"], dense, model, degraded, familiar, live)
+
+
+def _add_delta(directory: Path, segments: dict[str, list], bm25: BM25Index,
+               dense: DenseIndex | None) -> tuple[BM25Index | LayeredBM25, DenseIndex | LayeredDense | None, np.ndarray]:
+    """Join a layered generation's delta to its base (loaded): passages, validity, indexes."""
+    delta_dir = directory / DELTA_DIR
+    added = json.loads((delta_dir / SEGMENTS_FILE).read_text(encoding="utf-8"))
+    live = np.load(directory / LIVE_FILE, allow_pickle=False)
+    if len(live) != bm25.document_count:
+        raise IndexMismatch("the delta's passage mask does not fit its base: rebuild with `policykb build`")
+    for key, values in added.items():
+        segments[key] = segments[key] + values
+    apply_validity(segments, json.loads((directory / VALIDITY_FILE).read_text(encoding="utf-8")))
+    if added["segment_ids"]:
+        bm25 = LayeredBM25(bm25, BM25Index.load(delta_dir))
+        if dense is not None:
+            dense = LayeredDense(dense, DenseIndex.load(delta_dir))
+    return bm25, dense, np.concatenate([live, np.ones(len(added["segment_ids"]), dtype=bool)])

@@ -21,6 +21,7 @@ from typing import Any
 
 from kb.errors import KnowledgeBaseNotFound
 from kb.jurisdiction import jurisdiction_of
+from kb.increment import build_increment
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
 from kb.normalize import without_whitespace
 from kb.expansion import load_lexicon
@@ -217,11 +218,21 @@ class KnowledgeBase:
         """Remove a document and its segments; they leave search at the next build."""
         self.store.delete_document(doc_id)
 
-    def build(self, *, retrain: bool = False, workers: int = 1, progress: Progress | None = None) -> dict[str, Any]:
-        """Build a new index generation from the store and switch searching to it."""
+    def build(self, *, retrain: bool = False, workers: int = 1, progress: Progress | None = None,
+              incremental: bool = False) -> dict[str, Any]:
+        """Build a new index generation from the store and switch searching to it.
+
+        ``incremental`` indexes only the documents changed since the last full build, beside
+        it (``kb.increment``), when that gives what a full build would; otherwise, and always
+        without it, everything is indexed again.
+        """
         self._refresh_terms(workers=workers, progress=progress)
         self.resolve_versions()
-        manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
+        manifest = None
+        if incremental and not retrain:
+            manifest = build_increment(self.kb_dir, self.store, self.settings, progress=progress)
+        if manifest is None:
+            manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
         self._searcher = None
         return manifest
 

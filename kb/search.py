@@ -363,6 +363,8 @@ class Searcher:
             np.logical_or.reduce(others)
         if filters.doc_ids:
             allowed &= np.isin(self._doc, list(filters.doc_ids))
+        if self.index.live is not None:  # base passages a later version of their document replaced
+            allowed &= self.index.live
         return allowed
 
     def _weight_for(self, filters: SearchFilters, question: str) -> tuple[np.ndarray, np.ndarray, int]:

@@ -9,6 +9,7 @@ table moves on every write, so an index can tell whether it is stale.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -353,13 +354,19 @@ class Store:
             db.conn.executemany("UPDATE segments SET terms = ? WHERE segment_id = ?",
                                 [(value, sid) for sid, value in terms])
 
-    def index_rows(self) -> list[IndexRow]:
-        """Every segment with what indexing needs, ordered by segment id for determinism."""
+    def index_rows(self, doc_ids: Sequence[str] | None = None) -> list[IndexRow]:
+        """Every segment (or those of ``doc_ids``) with what indexing needs, ordered by segment
+        id for determinism."""
+        where, parameters = "", []
+        if doc_ids is not None:
+            where = "WHERE s.doc_id IN (SELECT value FROM json_each(?)) "
+            parameters = [json.dumps(list(doc_ids), ensure_ascii=False)]
         cursor = self.db.execute(
             "SELECT s.segment_id, s.doc_id, d.status, d.jurisdiction, "
             "coalesce(d.effective, 0), coalesce(d.expires, 99991231), coalesce(d.superseded_from, 99991231), "
             "s.terms, s.content_hash, d.title, s.section_path, s.text "
-            "FROM segments s JOIN documents d ON d.doc_id = s.doc_id ORDER BY s.segment_id"
+            "FROM segments s JOIN documents d ON d.doc_id = s.doc_id " + where + "ORDER BY s.segment_id",
+            parameters,
         )
         rows = []
         for (segment_id, doc_id, status, jurisdiction, effective, expires, superseded_from, terms, content_hash,
@@ -368,6 +375,25 @@ class Store:
             rows.append(IndexRow(segment_id, doc_id, status, jurisdiction, effective, expires, superseded_from,
                                  terms, content_hash, f"{heading} {text}"))
         return rows
+
+    def document_versions(self) -> dict[str, float]:
+        """{doc_id: when it was last stored}: what an index generation was built from, so the
+        next build can tell which documents changed since (``kb.delta``)."""
+        return dict(self.db.execute("SELECT doc_id, ingested_at FROM documents").fetchall())
+
+    def corpus_checksum(self) -> str:
+        """SHA-256 over every segment's content hash in segment-id order (as a full build
+        computes it from its rows)."""
+        hashes = [h for (h,) in self.db.execute("SELECT content_hash FROM segments ORDER BY segment_id")]
+        return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+    def document_validity(self) -> dict[str, tuple[str, int, int, int]]:
+        """{doc_id: (status, effective, expires, superseded_from)} as the index reads them."""
+        cursor = self.db.execute(
+            "SELECT doc_id, status, coalesce(effective, 0), coalesce(expires, 99991231), "
+            "coalesce(superseded_from, 99991231) FROM documents")
+        return {doc_id: (status, effective, expires, superseded) for doc_id, status, effective, expires, superseded
+                in cursor}
 
     # -- training pairs ------------------------------------------------------------
 

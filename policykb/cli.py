@@ -134,7 +134,8 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
         stored = time.time() - started
         manifest = None
         if not no_build and (knowledge_base.is_stale() or retrain):
-            manifest = knowledge_base.build(retrain=retrain, workers=workers, progress=_progress)
+            manifest = knowledge_base.build(retrain=retrain, workers=workers, progress=_progress,
+                                            incremental=True)
     summary = {**report.summary(), "store_seconds": round(stored, 1),
                "total_seconds": round(time.time() - started, 1),
                "generation": manifest["generation"] if manifest else None,
@@ -447,7 +448,7 @@ def delete(doc_ids: tuple[str, ...], kb_dir: Path, no_build: bool) -> None:
             knowledge_base.delete_document(doc_id)
             click.echo(f"deleted {doc_id}")
         if not no_build:
-            knowledge_base.build(progress=_progress)
+            knowledge_base.build(progress=_progress, incremental=True)
 
 
 @cli.command()

@@ -151,7 +151,7 @@ async def upload_documents(request: Request, desk: Desk, builds: Builds) -> JSON
     finally:
         await form.close()
     if any(report["status"] == "stored" for report in reports):
-        return JSONResponse({"files": reports, "job": builds.request_rebuild()}, status_code=202)
+        return JSONResponse({"files": reports, "job": builds.request_rebuild(incremental=True)}, status_code=202)
     return JSONResponse({"files": reports, "job": None}, status_code=200)
 
 
@@ -162,7 +162,8 @@ def delete_document(doc_id: str, kb: KB, builds: Builds) -> JSONResponse:
     """Delete a document and its passages from the store at once; they leave search when the
     rebuild this starts has finished (202 with the job)."""
     _delete(kb, doc_id)
-    return JSONResponse({"doc_id": doc_id, "deleted": True, "job": builds.request_rebuild()}, status_code=202)
+    return JSONResponse({"doc_id": doc_id, "deleted": True, "job": builds.request_rebuild(incremental=True)},
+                        status_code=202)
 
 
 def _delete(kb: SerializedKB, doc_id: str) -> None:

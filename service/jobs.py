@@ -75,6 +75,9 @@ class Job:
     finished_at: str | None = None
     result: dict[str, Any] | None = None
     error: dict[str, str] | None = None
+    #: Index only what changed since the last full build, where that gives what a full build
+    #: would (``kb.increment``): uploads and deletes. ``POST /v1/admin/rebuild`` builds in full.
+    incremental: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "state": self.state, "created_at": self.created_at,
@@ -90,7 +93,7 @@ class BuildFailed(Exception):
         self.code = code
 
 
-def build_in_child(kb_dir: str, connection: Connection) -> None:
+def build_in_child(kb_dir: str, connection: Connection, incremental: bool = False) -> None:
     """The child process's whole life: build once, send a summary (or a failure) back, exit."""
     try:
         os.nice(BUILD_NICENESS)
@@ -99,12 +102,12 @@ def build_in_child(kb_dir: str, connection: Connection) -> None:
     try:
         knowledge_base = KnowledgeBase(kb_dir)
         try:
-            manifest = knowledge_base.build()
+            manifest = knowledge_base.build(incremental=incremental)
         finally:
             knowledge_base.close()
         connection.send({"ok": True, "generation": manifest["generation"],
                          "documents": manifest["counts"]["documents"], "segments": manifest["counts"]["segments"],
-                         "build_seconds": manifest["build_seconds"]})
+                         "build_seconds": manifest["build_seconds"], "incremental": "base" in manifest})
     except BaseException:  # noqa: BLE001 - the parent reports it; a child has no one else to tell
         connection.send({"ok": False, "traceback": traceback.format_exc()})
     finally:
@@ -127,11 +130,16 @@ class BuildRunner:
 
     # -- asking --------------------------------------------------------------------
 
-    def request_rebuild(self) -> dict[str, Any]:
-        """The job that will rebuild the index with everything stored so far (see module doc)."""
+    def request_rebuild(self, *, incremental: bool = False) -> dict[str, Any]:
+        """The job that will rebuild the index with everything stored so far (see module doc).
+
+        ``incremental`` asks for an incremental build; a waiting job that one caller wants in
+        full is built in full."""
         with self._condition:
-            if self._waiting is None:
-                self._waiting = Job(id=uuid.uuid4().hex, kind=REBUILD)
+            if self._waiting is not None:
+                self._waiting.incremental = self._waiting.incremental and incremental
+            else:
+                self._waiting = Job(id=uuid.uuid4().hex, kind=REBUILD, incremental=incremental)
                 self._jobs[self._waiting.id] = self._waiting
                 while len(self._jobs) > HISTORY:
                     self._jobs.popitem(last=False)
@@ -168,7 +176,7 @@ class BuildRunner:
                 job, self._waiting = self._waiting, None
                 job.state, job.started_at = RUNNING, _now()
             try:
-                result = self._rebuild()
+                result = self._rebuild(job.incremental)
             except BuildFailed as failure:
                 with self._condition:
                     self._finish(job, error="stopped" if self._stopping else failure.code)
@@ -187,9 +195,9 @@ class BuildRunner:
         else:
             job.state, job.error = FAILED, {"code": error, "message": MESSAGES[error]}
 
-    def _rebuild(self) -> dict[str, Any]:
+    def _rebuild(self, incremental: bool) -> dict[str, Any]:
         started = time.perf_counter()
-        summary = self._build_in_child()
+        summary = self._build_in_child(incremental)
         try:
             # Loads the new generation beside the served one and swaps (unless a question that
             # noticed it first is doing so: then wait for that). Questions never wait for it.
@@ -199,12 +207,13 @@ class BuildRunner:
         if generation != summary["generation"] and generation != self.serving.current_generation():
             raise BuildFailed("load_failed")  # refused when a question first tried it: logged then
         return {"generation": generation, "documents": summary["documents"], "segments": summary["segments"],
-                "build_seconds": summary["build_seconds"], "seconds": round(time.perf_counter() - started, 3)}
+                "build_seconds": summary["build_seconds"], "incremental": summary["incremental"],
+                "seconds": round(time.perf_counter() - started, 3)}
 
-    def _build_in_child(self) -> dict[str, Any]:
+    def _build_in_child(self, incremental: bool) -> dict[str, Any]:
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=build_in_child, args=(str(self.kb_dir), sender),
+        child = context.Process(target=build_in_child, args=(str(self.kb_dir), sender, incremental),
                                 name="policykb-build", daemon=True)
         with self._condition:
             if self._stopping:

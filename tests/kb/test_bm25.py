@@ -77,3 +77,21 @@ def test_a_generation_saved_as_one_matrix_file_still_loads(tmp_path) -> None:
                                                    "vocabulary": built.vocabulary}), encoding="utf-8")
     loaded = BM25Index.load(tmp_path)
     np.testing.assert_array_equal(loaded.scores(["公积金", "提取"]), built.scores(["公积金", "提取"]))
+
+
+def test_passages_added_to_an_index_score_as_they_would_in_it() -> None:
+    """``build(reference=...)`` weighs new passages with the reference's IDF and average
+    length: a term's score in a passage is what it would be had the passage been indexed
+    with the others (IDF moved only by the passages added)."""
+    rng = random.Random(5)
+    vocabulary = [f"t{i}" for i in range(30)]
+    corpus = [[rng.choice(vocabulary) for _ in range(rng.randint(3, 25))] for _ in range(200)]
+    base = BM25Index.build(corpus)
+    added = [["t1", "t2", "t2", "新词"], ["t3"]]
+    delta = BM25Index.build(added, reference=base)
+    assert delta.document_count == 2 and delta.average_length == base.average_length
+    together = BM25Index.build(corpus + added)
+    # IDF over 202 passages with the added document frequencies, as in the joint index;
+    # the length norm uses the reference's average (the joint one moved by two passages)
+    np.testing.assert_allclose(delta.scores(["t2"]), together.scores(["t2"])[200:], rtol=0.02)
+    assert delta.scores(["新词"])[0] > 0 and delta.scores(["新词"])[1] == 0

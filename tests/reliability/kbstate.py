@@ -23,7 +23,8 @@ SEGMENT_COLUMNS = ("segment_id", "doc_id", "ordinal", "anchor", "locator", "sect
 #: model is trained with a fixed seed but not bit for bit the same (torch's threaded sums), so
 #: two builds of one store give models of different ids; the checks require instead that a
 #: generation's vectors match the model it names (it loads, not degraded).
-DETERMINISTIC_INDEX_FILES = ("bm25_matrix.npz", "bm25_vocabulary.json", "segments.json")
+DETERMINISTIC_INDEX_FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_vocabulary.json",
+                             "segments.json")
 
 
 def _connect(kb_dir: Path) -> sqlite3.Connection:
