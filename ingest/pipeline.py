@@ -212,6 +212,8 @@ def _read(path: Path, entry: dict[str, Any], fields: FieldMap, faq_fields: FaqFi
         yield read_document(path, entry)
     except IngestError as error:
         yield Failure(str(path), str(error), error.code)
+    except MemoryError:  # a bomb, or a file too large for this machine: not a defect of the reader
+        yield Failure(str(path), "reading the file needed more memory than allowed; nothing was stored", "too_costly")
     except Exception as error:  # a reader defect must not stop the other files
         log.exception("cannot parse %s", path)
         yield Failure(str(path), f"cannot parse: {type(error).__name__}: {error}")

@@ -19,7 +19,8 @@ class Failure:
     """One file or record that did not become a document: where, why (one line), and a stable code.
 
     ``code`` is the failing exception's ``code`` ("unsupported_type", "needs_ocr",
-    "encrypted", "corrupt", "unsafe", "too_large") or "invalid" for everything else.
+    "encrypted", "corrupt", "unsafe", "too_large"), "too_costly" when reading it took more
+    memory or time than allowed (``ingest.sandbox``), or "invalid" for everything else.
     """
 
     source: str

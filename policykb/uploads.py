@@ -11,29 +11,22 @@ records it as the document's ``source`` instead of the server path, which no res
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
-from ingest import Failure, IngestReport, ingest_paths, slugify
+from ingest import Failure, IngestReport, slugify
 from ingest.pipeline import MANIFEST_NAME, SUPPORTED_SUFFIXES
-from kb import AddResult, Document, KnowledgeBase
-
-
-class _UploadedAs:
-    """The knowledge base as ``ingest_paths`` uses it, storing ``name`` as the source instead of ``path``."""
-
-    def __init__(self, kb: KnowledgeBase, path: Path, name: str) -> None:
-        self.kb, self.path, self.name = kb, str(path), name
-
-    def add_documents(self, documents: Sequence[Document], *, workers: int = 1) -> list[AddResult]:
-        renamed = [replace(d, source=d.source.replace(self.path, self.name)) if d.source else d for d in documents]
-        return self.kb.add_documents(renamed, workers=workers)
+from ingest.sandbox import read_sandboxed
+from kb import KnowledgeBase
 
 
 def ingest_upload(kb: KnowledgeBase, path: Path, name: str) -> IngestReport:
-    """Read the file at ``path`` (alone in its folder) into ``kb`` as the client's file ``name``."""
+    """Read the file at ``path`` (alone in its folder) into ``kb`` as the client's file ``name``.
+
+    The file is read in a resource-limited child process (``ingest.sandbox``): an uploaded
+    file is untrusted, and a parser bomb must not take the service down. This process stores
+    what the child read.
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:  # a folder walk would skip it without a word
         report = IngestReport(files=1)
@@ -44,4 +37,9 @@ def ingest_upload(kb: KnowledgeBase, path: Path, name: str) -> IngestReport:
         entry["doc_id"] = doc_id
     (path.parent / MANIFEST_NAME).write_text(json.dumps({"documents": [entry]}, ensure_ascii=False),
                                              encoding="utf-8")
-    return ingest_paths(cast(KnowledgeBase, _UploadedAs(kb, path, name)), [path.parent])
+    documents, report = read_sandboxed([path.parent])
+    # the client's name is the source, never the server path
+    documents = [replace(d, source=d.source.replace(str(path), name)) if d.source else d for d in documents]
+    if documents:
+        report.results.extend(kb.add_documents(documents))
+    return report
