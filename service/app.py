@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
+from kb.threads import answer_on_one_blas_thread
 from service.access import SerializedKB
 from service.access_log import install_on as install_access_log_filter
 from service.activity import ActivityLog
@@ -65,6 +66,7 @@ def create_app(settings: ServiceSettings, *, ingest: Ingest | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        answer_on_one_blas_thread()  # small products; a busy core stalls multi-threaded BLAS (kb.threads)
         kb = SerializedKB(KnowledgeBase(settings.kb_dir, follow_current=False))  # see SerializedKB.follow
         activity = ActivityLog.beside(settings.kb_dir, retention_days=settings.retention_days)
         try:
