@@ -6,7 +6,7 @@ eigenvectors of XᵀX with ARPACK and then takes a dense SVD of X·V (passages x
 256 over the shared corpus) to return the left vectors too: a third of the whole build's
 training time, for vectors nobody uses. The right vectors and singular values follow as
 well from the k x k Gram matrix (X·V)ᵀ(X·V), in a second: the same subspace and the same
-singular values (equal to 1e-13 on the shared corpus), each vector up to its sign, which
+singular values (equal to 1e-10 on the shared corpus), each vector up to its sign, which
 changes no similarity the model computes.
 """
 
@@ -26,13 +26,17 @@ def top_right_singular_vectors(matrix: sparse.csr_matrix, k: int, seed: int) -> 
     if rows < columns:
         _u, s, vt = svds(matrix, k=k, random_state=seed)
         return s, vt
-    transposed = matrix.T.tocsr()  # row-major both ways: two gathers per product, no scatter
-    gramian = LinearOperator(shape=(columns, columns), dtype=np.float64,
-                             matvec=lambda x: transposed @ (matrix @ x),
-                             matmat=lambda x: transposed @ (matrix @ x))
-    start = np.random.default_rng(seed).standard_normal(columns)
+    # ARPACK's Lanczos vectors are read and written at every step: in single precision that memory
+    # traffic halves (a third less time); the float64 Rayleigh-Ritz step below restores the precision
+    # (singular values equal to 1e-10 relative, vectors to a cosine of 1 - 1e-7, on the shared corpus)
+    single = matrix.astype(np.float32)
+    transposed = single.T.tocsr()  # row-major both ways: two gathers per product, no scatter
+    gramian = LinearOperator(shape=(columns, columns), dtype=np.float32,
+                             matvec=lambda x: transposed @ (single @ x),
+                             matmat=lambda x: transposed @ (single @ x))
+    start = np.random.default_rng(seed).standard_normal(columns).astype(np.float32)
     _values, vectors = eigsh(gramian, k=k, v0=start, tol=0)
-    vectors, _r = np.linalg.qr(vectors)  # ARPACK's vectors are not quite orthonormal when clustered
+    vectors, _r = np.linalg.qr(vectors.astype(np.float64))  # not quite orthonormal when clustered
     projected = matrix @ vectors
     squares, rotation = np.linalg.eigh(projected.T @ projected)  # ascending, as svds returns them
     return np.sqrt(np.maximum(squares, 0.0)), (vectors @ rotation).T
