@@ -24,8 +24,7 @@ from typing import Any
 
 from ingest.pipeline import FieldMap, ingest_paths
 from ingest.report import Failure, IngestReport
-from kb.knowledge_base import AddResult
-from kb.types import Document
+from kb import AddResult, Document
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,11 @@ from kb.index import IndexSettings
 from kb.knowledge_base import AddResult, KnowledgeBase, content_hash, open_kb
 from kb.search import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, Hit, SearchFilters, SearchResult, SearchSettings
 from kb.tokenize import PolicyTokenizer, TokenizerSettings
+from kb.threads import answer_on_one_blas_thread
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED, Document, Segment
 
 __all__ = [
-    "AddResult", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
+    "AddResult", "answer_on_one_blas_thread", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
     "EXPIRED", "EmbeddingModelError", "Hit", "IN_FORCE", "IndexMismatch", "IndexNotBuilt",
     "IndexSettings", "InvalidFilter", "InvalidQuestion", "KBError", "KB_MODEL", "KnowledgeBase",
     "KnowledgeBaseNotFound", "MAX_QUESTION_CHARS", "NATIONAL", "jurisdiction_of", "MAX_TOP_K", "PolicyTokenizer", "STATUSES",

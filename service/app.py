@@ -18,8 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase
-from kb.threads import answer_on_one_blas_thread
+from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase, answer_on_one_blas_thread
 from service.access import SerializedKB
 from service.access_log import install_on as install_access_log_filter
 from service.activity import ActivityLog
