@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "store_chars_per_s": round(characters / stored),
         "total_chars_per_s": round(characters / total),
         "peer": {"name": "jieba.lcut over the stored characters", "sampled_characters": sampled,
-                 "one_core_seconds": round(peer_one, 1), f"{args.workers}_processes_seconds": round(peer_many, 1),
+                 "one_core_seconds": round(peer_one, 3), f"{args.workers}_processes_seconds": round(peer_many, 3),
                  "one_core_chars_per_s": round(characters / peer_one) if peer_one else None},
         "total_vs_peer_one_core": round(total / peer_one, 2) if peer_one else None,
         "older_versions_linked": versioned,
