@@ -28,10 +28,12 @@ not the evaluation set). Its threshold is calibrated by cross-validation so that
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 
 from kb.bm25 import BM25Index
@@ -118,6 +120,31 @@ def _counted(questions: Sequence[list[str]]) -> Counter[str]:
     return total
 
 
+def _threshold(held_out: Sequence[float], max_refused: float) -> float:
+    """The score only ``max_refused`` of the held-out on-topic questions exceed (inf: refuse none)."""
+    if not held_out or max_refused <= 0:
+        return math.inf
+    return held_out[min(len(held_out) - 1, int((1 - max_refused) * len(held_out)))]
+
+
+def examples_digest(known: Sequence[str]) -> str:
+    """Identity of the examples a classifier is fitted on (the bundled ones and ``known``)."""
+    text = "\n".join([*example_questions(ON_TOPIC_EXAMPLES), "\0", *example_questions(OFF_TOPIC_EXAMPLES),
+                      "\0", *known])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fit_off_topic(known: Sequence[str], *, max_refused: float = DEFAULT_MAX_REFUSED) -> OffTopicClassifier:
+    """The classifier on the bundled examples and the knowledge base's own questions ``known``
+    (those of at most ``MAX_EXAMPLE_CHARS`` count)."""
+    return OffTopicClassifier([*example_questions(ON_TOPIC_EXAMPLES), *known], example_questions(OFF_TOPIC_EXAMPLES),
+                              max_refused=max_refused)
+
+
+def known_examples(questions: Iterable[str]) -> list[str]:
+    return [q for q in questions if len(q) <= MAX_EXAMPLE_CHARS]
+
+
 class OffTopicClassifier:
     """Says whether a question reads like chit-chat rather than a policy question."""
 
@@ -136,6 +163,7 @@ class OffTopicClassifier:
         features = {q: _features(q) for q in [*on_topic, *off_topic]}
         totals = (_counted([features[q] for q in on_topic]), _counted([features[q] for q in off_topic]))
         self._model = _NaiveBayes(*totals)
+        self._held_out: list[float] = []
         self.threshold = math.inf
         if len(on_topic) < folds or len(off_topic) < folds or max_refused <= 0:
             return  # too little to calibrate on: never refuse
@@ -150,7 +178,24 @@ class OffTopicClassifier:
                                     totals[1] - _counted([features[q] for q in fold_off]))
                 held_out += [model.score_features(features[q]) for q in fold_on]
         held_out.sort()
-        self.threshold = held_out[min(len(held_out) - 1, int((1 - max_refused) * len(held_out)))]
+        self._held_out = held_out
+        self.threshold = _threshold(held_out, max_refused)
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`from_state` needs: the model and the held-out on-topic scores (the
+        threshold for any ``max_refused`` follows from them)."""
+        return {"log_odds": self._model._log_odds, "held_out": self._held_out}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], *, max_refused: float = DEFAULT_MAX_REFUSED) -> OffTopicClassifier:
+        """The classifier as fitted when ``state`` was taken (kept with an index generation:
+        the 25 cross-validation fits cost a server most of a second at every start)."""
+        classifier = cls.__new__(cls)
+        classifier._model = _NaiveBayes.__new__(_NaiveBayes)
+        classifier._model._log_odds = dict(state["log_odds"])
+        classifier._held_out = list(state["held_out"])
+        classifier.threshold = _threshold(classifier._held_out, max_refused)
+        return classifier
 
     def score(self, question: str) -> float:
         """Mean log-odds of off-topic over on-topic per character feature (above 0 leans off-topic)."""

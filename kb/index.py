@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.abstain import examples_digest, fit_off_topic, known_examples
 from kb.bm25 import BM25Index, BM25Parameters
 from kb.delta import BASE_DIR, DELTA_DIR, LIVE_FILE, VALIDITY_FILE, LayeredBM25, LayeredDense, apply_validity
 from kb.dense_index import DenseIndex
@@ -53,6 +54,8 @@ FAMILIAR_FILE = "familiar_questions.npy"
 #: Which documents (and which stored version of each) a full generation was built from,
 #: and the document of each passage: what the next build compares the store with (``kb.increment``).
 DOCUMENTS_FILE = "documents.json"
+#: The off-topic classifier fitted at build time (``kb.abstain``), with the digest of its examples.
+OFF_TOPIC_FILE = "off_topic.json"
 SEGMENT_DOC_FILE = "segment_doc.npy"
 #: Retrain the knowledge-base model when the corpus has grown by more than this share.
 RETRAIN_GROWTH = 0.25
@@ -103,6 +106,7 @@ class LoadedIndex:
     degraded: str | None = None  # why part of the index is not in use (e.g. the model is missing)
     familiar: np.ndarray | None = None  # the confirmed questions' vectors, when the build made them
     live: np.ndarray | None = None  # False for base passages a delta replaced or removed (kb.delta)
+    off_topic: dict[str, Any] | None = None  # the fitted off-topic classifier's state, when the build made it
 
     @property
     def generation(self) -> str:
@@ -268,6 +272,7 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     files = bm25.save(scratch)
     files.extend(write_segments(scratch, rows))
     files.extend(_write_documents(scratch, rows, store.document_versions()))
+    files.extend(_write_off_topic(scratch, store))
     if vectors is not None:
         progress(f"indexing {len(vectors):,} vectors for dense search")
         files.extend(DenseIndex.build(vectors, seed=settings.training.seed).save(scratch))
@@ -312,6 +317,13 @@ def write_segments(directory: Path, rows: list[IndexRow]) -> list[str]:
         encoding="utf-8",
     )
     return [SEGMENTS_FILE]
+
+
+def _write_off_topic(directory: Path, store: Store) -> list[str]:
+    known = known_examples(store.known_questions())
+    state = {"examples": examples_digest(known), **fit_off_topic(known).state()}
+    (directory / OFF_TOPIC_FILE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    return [OFF_TOPIC_FILE]
 
 
 def _write_documents(directory: Path, rows: list[IndexRow], versions: dict[str, float]) -> list[str]:
@@ -410,12 +422,15 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
             degraded = "embedding_model_unavailable"
     if bm25.document_count != len(segments["segment_ids"]):
         raise IndexMismatch("BM25 matrix and segment list disagree: rebuild with `policykb build`")
+    off_topic = None
+    if (base_dir / OFF_TOPIC_FILE).exists():
+        off_topic = json.loads((base_dir / OFF_TOPIC_FILE).read_text(encoding="utf-8"))
     live = None
     if layered:
         bm25, dense, live = _add_delta(directory, segments, bm25, dense)
     return LoadedIndex(directory, manifest, bm25, segments["segment_ids"], segments["doc_ids"],
                        segments["statuses"], segments["jurisdictions"], segments["effective"], segments["expires"],
-                       segments["superseded_from"], dense, model, degraded, familiar, live)
+                       segments["superseded_from"], dense, model, degraded, familiar, live, off_topic)
 
 
 def _add_delta(directory: Path, segments: dict[str, list], bm25: BM25Index,

@@ -23,12 +23,11 @@ import numpy as np
 from kb.abstain import (
     DEFAULT_MAX_REFUSED,
     DEFAULT_MIN_SPECIFICITY,
-    MAX_EXAMPLE_CHARS,
-    OFF_TOPIC_EXAMPLES,
-    ON_TOPIC_EXAMPLES,
     DomainSpecificity,
     OffTopicClassifier,
-    example_questions,
+    examples_digest,
+    fit_off_topic,
+    known_examples,
 )
 from kb.cite import match_spans, snippet
 from kb.errors import InvalidFilter, InvalidQuestion
@@ -289,14 +288,16 @@ class Searcher:
 
     @property
     def off_topic(self) -> OffTopicClassifier:
-        """The chit-chat classifier, fitted on first use on the bundled examples and the
-        knowledge base's own questions (confirmed pairs, FAQ items) of at most
-        ``MAX_EXAMPLE_CHARS``."""
+        """The chit-chat classifier on the bundled examples and the knowledge base's own
+        questions (confirmed pairs, FAQ items) of at most ``kb.abstain.MAX_EXAMPLE_CHARS``: as
+        the build fitted it, or fitted now when the examples changed since."""
         if self._off_topic is None:
-            known = [q for q in self.store.known_questions() if len(q) <= MAX_EXAMPLE_CHARS]
-            self._off_topic = OffTopicClassifier([*example_questions(ON_TOPIC_EXAMPLES), *known],
-                                                 example_questions(OFF_TOPIC_EXAMPLES),
-                                                 max_refused=self.settings.max_refused)
+            known = known_examples(self.store.known_questions())
+            state = self.index.off_topic
+            if state is not None and state.get("examples") == examples_digest(known):
+                self._off_topic = OffTopicClassifier.from_state(state, max_refused=self.settings.max_refused)
+            else:  # no state kept, or FAQ questions stored since the build
+                self._off_topic = fit_off_topic(known, max_refused=self.settings.max_refused)
         return self._off_topic
 
     @property

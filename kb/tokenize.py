@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -53,6 +54,31 @@ class TokenizerSettings:
             raise ValueError(f"tokenizer mode must be one of {TOKENIZER_MODES}, not {self.mode!r}")
 
 
+_JIEBA: dict[str, jieba.Tokenizer] = {}
+_JIEBA_LOCK = threading.Lock()
+
+
+def _shared_jieba(fingerprint: str, lexicon: tuple[str, ...]) -> jieba.Tokenizer:
+    """One jieba dictionary with the policy lexicon per process and tokenizer fingerprint.
+
+    Loading it takes half a second of Python work and ~100 MB; a server loads a new
+    knowledge-base instance at every index switch (beside the one answering), which loaded
+    it again and held the interpreter from the questions meanwhile. Cutting only reads it.
+    """
+    with _JIEBA_LOCK:
+        tokenizer = _JIEBA.get(fingerprint)
+        if tokenizer is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            for line in lexicon:
+                parts = line.split()
+                freq = int(parts[1]) if len(parts) > 1 else None
+                tag = parts[2] if len(parts) > 2 else None
+                tokenizer.add_word(parts[0], freq, tag)
+            _JIEBA[fingerprint] = tokenizer
+        return tokenizer
+
+
 class PolicyTokenizer:
     """Turns documents and questions into jieba terms with the policy lexicon."""
 
@@ -80,14 +106,7 @@ class PolicyTokenizer:
 
     def _tokenizer(self) -> jieba.Tokenizer:
         if self._jieba is None:
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            for line in self.lexicon:
-                parts = line.split()
-                freq = int(parts[1]) if len(parts) > 1 else None
-                tag = parts[2] if len(parts) > 2 else None
-                tokenizer.add_word(parts[0], freq, tag)
-            self._jieba = tokenizer
+            self._jieba = _shared_jieba(self.fingerprint, tuple(self.lexicon))
         return self._jieba
 
     def background_probability(self, term: str) -> float:

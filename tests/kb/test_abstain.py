@@ -35,3 +35,29 @@ def test_too_few_examples_never_refuse() -> None:
     assert classifier.threshold == float("inf") and not classifier.is_off_topic("你好")
     assert not OffTopicClassifier(example_questions(ON_TOPIC_EXAMPLES), example_questions(OFF_TOPIC_EXAMPLES),
                                   max_refused=0).is_off_topic("讲个笑话吧")
+
+
+def test_a_kept_state_gives_the_same_classifier_for_any_share_refused() -> None:
+    """The build keeps the fitted model and held-out scores; a server restores it instead of
+    fitting 25 models again, and a changed ``max_refused`` moves only the threshold."""
+    import json
+
+    on_topic, off_topic = example_questions(ON_TOPIC_EXAMPLES), example_questions(OFF_TOPIC_EXAMPLES)
+    state = json.loads(json.dumps(OffTopicClassifier(on_topic, off_topic).state()))  # as kept on disk
+    for max_refused in (0.003, 0.05):
+        fitted = OffTopicClassifier(on_topic, off_topic, max_refused=max_refused)
+        restored = OffTopicClassifier.from_state(state, max_refused=max_refused)
+        assert restored.threshold == fitted.threshold
+        for question in ["今天天气怎么样", "社保断缴了还能补吗", "推荐个旅游景点"]:
+            assert restored.score(question) == fitted.score(question)
+            assert restored.is_off_topic(question) == fitted.is_off_topic(question)
+
+
+def test_the_build_keeps_the_classifier_and_a_new_faq_question_refits_it(built_kb) -> None:
+    from kb.abstain import examples_digest, known_examples
+
+    searcher = built_kb.searcher
+    state = searcher.index.off_topic
+    assert state is not None and state["examples"] == examples_digest(known_examples(built_kb.store.known_questions()))
+    assert searcher.off_topic.threshold == OffTopicClassifier.from_state(state).threshold
+    assert state["examples"] != examples_digest(["新办的FAQ问题怎么问"])

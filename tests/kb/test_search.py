@@ -151,3 +151,12 @@ def test_a_passage_repeated_by_another_document_points_to_its_first_copy(tmp_pat
     assert copies[0].same_text_as is None
     assert copies[1].same_text_as == copies[0].rank
     assert all(hit.same_text_as is None for hit in hits if hit not in copies)
+
+
+def test_knowledge_base_instances_share_one_jieba_dictionary(built_kb) -> None:
+    """A server loads a second instance at each index switch; the dictionary is not loaded again."""
+    from kb import KnowledgeBase
+
+    again = KnowledgeBase(built_kb.kb_dir)
+    assert again.tokenizer._tokenizer() is built_kb.tokenizer._tokenizer()
+    assert again.tokenizer.tokenize("社保断缴了还能补吗") == built_kb.tokenizer.tokenize("社保断缴了还能补吗")
