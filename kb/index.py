@@ -375,6 +375,25 @@ def publish(kb_dir: Path, scratch: Path, manifest: dict[str, Any], files: list[s
     _prune_model_snapshots(kb_dir, generations[-2:])
 
 
+_MODELS: dict[tuple[str, str], EmbeddingModel] = {}
+_MODELS_KEPT = 2
+
+
+def _model_for(name_or_path: str, model_id: str) -> EmbeddingModel:
+    """The embedding model a generation names, loaded once per process while generations
+    keep naming it: a server loads each new generation beside the one answering, and
+    reloading the same weights (a quarter of a second) held up the answers meanwhile."""
+    key = (name_or_path, model_id)
+    model = _MODELS.get(key)
+    if model is None:
+        model = load_model(name_or_path)
+        if model.model_id == model_id:
+            while len(_MODELS) >= _MODELS_KEPT:
+                _MODELS.pop(next(iter(_MODELS)))
+            _MODELS[key] = model
+    return model
+
+
 def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify: bool = True,
                load_dense: bool = True) -> LoadedIndex:
     """Load and verify the current generation; refuse a mismatch with a clear error."""
@@ -411,7 +430,7 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
         model_ref = embedding["model"]
         model_path = kb_dir / model_ref if (kb_dir / model_ref).exists() else Path(model_ref)
         try:
-            model = load_model(str(model_path) if model_path.exists() else model_ref)
+            model = _model_for(str(model_path) if model_path.exists() else model_ref, embedding["model_id"])
             if model.model_id != embedding["model_id"] or model.dim != dense.dim:
                 raise EmbeddingModelError(
                     f"embedding model {model.model_id} does not match the stored vectors ({embedding['model_id']})")

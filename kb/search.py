@@ -185,6 +185,12 @@ def _top(positions: np.ndarray, scores: np.ndarray, weight: np.ndarray, count: i
     return [(int(positions[i]), float(weighted[i])) for i in picked]
 
 
+def _codes(values: Sequence[str]) -> tuple[dict[str, int], np.ndarray]:
+    """({distinct value: code}, the code of each value) in first-seen order."""
+    codes: dict[str, int] = {}
+    return codes, np.fromiter((codes.setdefault(v, len(codes)) for v in values), dtype=np.int32, count=len(values))
+
+
 #: Filter masks kept per searcher (by day, statuses, documents and places named).
 MASK_CACHE_SIZE = 32
 
@@ -257,15 +263,16 @@ class Searcher:
         self.store = store
         self.tokenizer = tokenizer
         self.settings = settings or SearchSettings()
-        self._position = {segment_id: i for i, segment_id in enumerate(index.segment_ids)}
-        self._status = np.array(index.statuses)
-        self._status_mask = {status: self._status == status for status in STATUSES}
-        self._doc = np.array(index.doc_ids)
+        # documents, statuses and places as codes into their distinct values: a new generation
+        # is made ready beside the one answering, and 155k-string arrays cost it a second
+        status_names, status_code = _codes(index.statuses)
+        self._status_mask = {status: status_code == status_names.get(status, -1) for status in STATUSES}
+        self._doc_codes, self._doc = _codes(index.doc_ids)
+        self._jurisdiction_codes, self._jurisdiction = _codes([j or "" for j in index.jurisdictions])
         self._effective = np.asarray(index.effective, dtype=np.int64)
         self._expires = np.asarray(index.expires, dtype=np.int64)
         self._superseded_from = np.asarray(index.superseded_from, dtype=np.int64)
-        self._jurisdiction = np.array([j or "" for j in index.jurisdictions])
-        self._places = sorted({j for j in index.jurisdictions if j and j != NATIONAL})
+        self._places = sorted({j for j in self._jurisdiction_codes if j and j != NATIONAL})
         supervised = bool((index.manifest.get("embedding") or {}).get("supervised"))
         auto = SUPERVISED_WEIGHTS if supervised else UNSUPERVISED_WEIGHTS
         self._weights = (auto[0] if self.settings.bm25_weight is None else self.settings.bm25_weight,
@@ -274,11 +281,12 @@ class Searcher:
         self._follow_familiarity = supervised and self.settings.bm25_weight is None \
             and self.settings.dense_weight is None
         self._familiarity: Familiarity | None = None
-        local = np.array([is_local_to(j, self.settings.place) for j in index.jurisdictions], dtype=bool)
-        own = np.isin(self._jurisdiction, list(self.settings.place)) if self.settings.place else np.zeros(len(local), bool)
+        places = list(self._jurisdiction_codes)
+        local = np.array([is_local_to(j or None, self.settings.place) for j in places], dtype=bool)[self._jurisdiction]
+        own = np.array([j in self.settings.place for j in places], dtype=bool)[self._jurisdiction]
         answered = store.confirmed_answers_per_document()
         popularity = np.array([1.0 + self.settings.answered_weight * math.log1p(answered.get(d, 0))
-                               for d in index.doc_ids], dtype=np.float32)
+                               for d in self._doc_codes], dtype=np.float32)[self._doc]
         self._prior = (np.where(own, self.settings.place_weight, np.where(local, 1.0, self.settings.foreign_weight))
                        * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
@@ -363,7 +371,7 @@ class Searcher:
         allowed = np.logical_or.reduce([in_force, *others]) if IN_FORCE in filters.statuses else \
             np.logical_or.reduce(others)
         if filters.doc_ids:
-            allowed &= np.isin(self._doc, list(filters.doc_ids))
+            allowed &= np.isin(self._doc, [self._doc_codes[d] for d in filters.doc_ids if d in self._doc_codes])
         if self.index.live is not None:  # base passages a later version of their document replaced
             allowed &= self.index.live
         return allowed
@@ -381,7 +389,9 @@ class Searcher:
         if cached is None:
             allowed = self._mask(filters)
             prior = self._prior if not named else \
-                np.where(np.isin(self._jurisdiction, list(named)), 1.0, self._prior).astype(np.float32)
+                np.where(np.isin(self._jurisdiction, [self._jurisdiction_codes[n] for n in named
+                                                      if n in self._jurisdiction_codes]),
+                         1.0, self._prior).astype(np.float32)
             cached = (allowed, np.where(allowed, prior, 0).astype(np.float32), int(allowed.sum()))
             if len(self._weights_cache) >= MASK_CACHE_SIZE:
                 self._weights_cache.clear()
@@ -448,7 +458,9 @@ class Searcher:
             fused = self.reranker.rerank(text, fused, settings.rerank, self._passage_heads)
         elif mode == "hybrid" and settings.rerank and degraded is None:
             degraded = "pretrained_encoder_unavailable"
-        hits = self._hits(fused[:top_k], terms, self._position, bm25_all, query)
+        ids = self.index.segment_ids
+        position = {ids[i]: i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these
+        hits = self._hits(fused[:top_k], terms, position, bm25_all, query)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, generation, reason=reason, degraded=degraded)
 
