@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from collections.abc import Sequence
 
 from kb.normalize import fold_same_length
@@ -46,14 +47,18 @@ def snippet(text: str, spans: Sequence[tuple[int, int]], *, width: int = SNIPPET
     else:
         best, begin = -1, 0
         # spans are sorted and do not overlap: their ends are sorted too, so the spans a
-        # window meets are one slice, found by bisection
+        # window meets are one slice, found by bisection, and their length a difference of sums
         starts = [s for s, _ in spans]
         ends = [e for _, e in spans]
+        covered_before = list(accumulate((e - s for s, e in spans), initial=0))
         for start, _ in spans or [(0, 0)]:
             window_start = max(0, min(start - width // 4, len(text) - width))
             window_end = window_start + width
             first, last = bisect_right(ends, window_start), bisect_left(starts, window_end)
-            covered = sum(min(e, window_end) - max(s, window_start) for s, e in spans[first:last])
+            covered = 0
+            if first < last:  # whole spans, less what the first and last stick out of the window
+                covered = (covered_before[last] - covered_before[first] - max(0, window_start - starts[first])
+                           - max(0, ends[last - 1] - window_end))
             if covered > best:
                 best, begin = covered, window_start
         end = begin + width
