@@ -1,0 +1,132 @@
+"""Fixtures of the backend-contract suite: one small knowledge base, served by SQLite and by Milvus.
+
+Milvus is a ``milvus-lite`` server started here on 127.0.0.1 (a free port, its own data
+directory), waited for and stopped by its PID at the end; ``POLICYKB_MILVUS_URI`` points the
+suite at another server instead (a cluster). Without ``pymilvus`` and ``milvus-lite`` the
+Milvus half skips, saying so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kb import Document, KnowledgeBase
+from tests.conftest import make_document
+
+#: Two versions of one notice (the later supersedes the earlier from its date), beside the
+#: shared policy documents, so that as-of and superseded filters have something to tell apart.
+SUBSIDY = ("常熟市灵活就业社会保险补贴办法", [
+    "灵活就业人员缴纳社会保险费的，可以按规定申请社会保险补贴，补贴期限最长不超过三年。",
+    "申请社会保险补贴的，应当向户籍所在地人力资源和社会保障部门提出申请。",
+])
+SUBSIDY_NEW = ("常熟市灵活就业社会保险补贴办法", [
+    "灵活就业人员缴纳社会保险费的，可以按规定申请社会保险补贴，补贴标准为实际缴费额的三分之二。",
+    "申请社会保险补贴的，可以通过政务服务网在线提出申请。",
+])
+ISSUER = "常熟市人力资源和社会保障局"
+SERVER_START_SECONDS = 60
+
+
+def contract_documents(policy_documents: list[Document]) -> list[Document]:
+    # one issuer (a jurisdiction) and one title make them versions of one notice (kb.versions)
+    old = dataclasses.replace(make_document("subsidy-2018", *SUBSIDY), date="2018-05-01", issuer=ISSUER)
+    new = dataclasses.replace(make_document("subsidy-2022", *SUBSIDY_NEW), date="2022-03-01", issuer=ISSUER)
+    return [*policy_documents, old, new]
+
+
+def new_kb(directory: Path, documents: list[Document]) -> KnowledgeBase:
+    """A built knowledge base whose SQLite search does only what Milvus search does (no query
+    expansion, no term weighting: see kb.milvus.searcher)."""
+    knowledge_base = KnowledgeBase(directory, create=True)
+    knowledge_base.add_documents(documents)
+    knowledge_base.build()
+    knowledge_base.configure_search(expansion=False, term_weighting=False)
+    return knowledge_base
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"milvus-lite server exited with status {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"milvus-lite server did not listen on 127.0.0.1:{port} in {SERVER_START_SECONDS} s")
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Milvus to test against: POLICYKB_MILVUS_URI, or a milvus-lite server started here."""
+    pytest.importorskip("pymilvus", reason="pymilvus is not installed (pip install 'policykb[milvus]')")
+    external = os.environ.get("POLICYKB_MILVUS_URI")
+    if external:
+        yield external
+        return
+    pytest.importorskip("milvus_lite", reason="milvus-lite is not installed (pip install 'policykb[milvus]')")
+    executable = shutil.which("milvus-lite", path=str(Path(sys.executable).parent)) or shutil.which("milvus-lite")
+    if executable is None:
+        pytest.skip("the milvus-lite command is not on PATH")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("milvus-data")
+    log = (data.parent / "milvus-lite.log").open("wb")
+    # --host 127.0.0.1 always: the server's default listens on every address
+    process = subprocess.Popen([executable, "server", "--data-dir", str(data), "--host", "127.0.0.1",
+                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def contract_kb(tmp_path_factory: pytest.TempPathFactory, policy_documents: list[Document]) -> Iterator[KnowledgeBase]:
+    """The knowledge base both backends serve (never changed by a test)."""
+    knowledge_base = new_kb(tmp_path_factory.mktemp("contract-kb"), contract_documents(policy_documents))
+    yield knowledge_base
+    knowledge_base.close()
+
+
+@pytest.fixture(scope="session")
+def milvus_searcher(contract_kb: KnowledgeBase, milvus_uri: str) -> Any:
+    """The contract knowledge base published to Milvus, read through its alias."""
+    from kb.milvus import open_searcher, publish, record_backend
+
+    publication = publish(contract_kb, milvus_uri)
+    record_backend(contract_kb, publication)
+    return open_searcher(contract_kb, publication.backend_record())
+
+
+@pytest.fixture(params=["sqlite", "milvus"])
+def backend(request: pytest.FixtureRequest, contract_kb: KnowledgeBase) -> Any:
+    """Each backend's searcher in turn: the same tests run against both."""
+    if request.param == "sqlite":
+        return contract_kb.searcher
+    return request.getfixturevalue("milvus_searcher")
