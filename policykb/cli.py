@@ -464,11 +464,13 @@ from policykb.bench_command import bench_command  # noqa: E402 - its own module,
 from policykb.eval_command import eval_group  # its own module; imported last, once `cli` exists
 from policykb.feedback_command import feedback_group
 from policykb.keys_command import keys_group
+from policykb.migrate_command import migrate_command
 
 cli.add_command(bench_command, name="bench")
 cli.add_command(eval_group, name="eval")
 cli.add_command(feedback_group, name="feedback")
 cli.add_command(keys_group, name="keys")
+cli.add_command(migrate_command, name="migrate")
 
 
 def main() -> None:
