@@ -48,7 +48,10 @@ INDEX_DIR = "index"
 MODELS_DIR = "models"
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
+#: Passages as JSON lists (deltas, and generations of format 3).
 SEGMENTS_FILE = "segments.json"
+#: A full build's passage ids (the rest of what a passage needs is its document's, in documents.json).
+SEGMENT_IDS_FILE = "segment_ids.npy"
 #: The confirmed questions embedded by the generation's model (``kb.familiarity``).
 FAMILIAR_FILE = "familiar_questions.npy"
 #: Which documents (and which stored version of each) a full generation was built from,
@@ -270,8 +273,7 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     scratch = new_scratch(kb_dir)
     name = scratch.name.removesuffix(".building")
     files = bm25.save(scratch)
-    files.extend(write_segments(scratch, rows))
-    files.extend(_write_documents(scratch, rows, store.document_versions()))
+    files.extend(_write_passages(scratch, rows, store.document_versions()))
     files.extend(_write_off_topic(scratch, store))
     if vectors is not None:
         progress(f"indexing {len(vectors):,} vectors for dense search")
@@ -326,15 +328,46 @@ def _write_off_topic(directory: Path, store: Store) -> list[str]:
     return [OFF_TOPIC_FILE]
 
 
-def _write_documents(directory: Path, rows: list[IndexRow], versions: dict[str, float]) -> list[str]:
+def _write_passages(directory: Path, rows: list[IndexRow], versions: dict[str, float]) -> list[str]:
+    """The passage ids (``segment_ids.npy``), each passage's document (``segment_doc.npy``) and
+    the documents' stored versions, validity and places (``documents.json``).
+
+    Arrays and a small JSON file rather than one list per passage in JSON: loading parses
+    nothing large, and a 17 MB ``json.loads`` held the interpreter from the questions being
+    answered while a server made a new generation ready.
+    """
     doc_ids = sorted(versions)
     number = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    facts: dict[str, list[Any]] = {key: [None] * len(doc_ids) for key in
+                                   ("statuses", "jurisdictions", "effective", "expires", "superseded_from")}
+    for row in rows:
+        i = number[row.doc_id]
+        facts["statuses"][i], facts["jurisdictions"][i] = row.status, row.jurisdiction
+        facts["effective"][i], facts["expires"][i] = row.effective, row.expires
+        facts["superseded_from"][i] = row.superseded_from
+    for key in ("effective", "expires", "superseded_from"):  # documents without passages
+        facts[key] = [0 if value is None else value for value in facts[key]]
     (directory / DOCUMENTS_FILE).write_text(
-        json.dumps({"doc_ids": doc_ids, "versions": [versions[d] for d in doc_ids]}, ensure_ascii=False),
+        json.dumps({"doc_ids": doc_ids, "versions": [versions[d] for d in doc_ids], **facts}, ensure_ascii=False),
         encoding="utf-8")
     np.save(directory / SEGMENT_DOC_FILE, np.array([number[r.doc_id] for r in rows], dtype=np.int32),
             allow_pickle=False)
-    return [DOCUMENTS_FILE, SEGMENT_DOC_FILE]
+    np.save(directory / SEGMENT_IDS_FILE, np.array([r.segment_id for r in rows], dtype=str), allow_pickle=False)
+    return [DOCUMENTS_FILE, SEGMENT_DOC_FILE, SEGMENT_IDS_FILE]
+
+
+def _read_passages(directory: Path) -> dict[str, list[Any]]:
+    """What :func:`_write_passages` wrote, one array per field with one entry per passage."""
+    if not (directory / SEGMENT_IDS_FILE).exists():  # format 3
+        return json.loads((directory / SEGMENTS_FILE).read_text(encoding="utf-8"))
+    documents = json.loads((directory / DOCUMENTS_FILE).read_text(encoding="utf-8"))
+    of = np.load(directory / SEGMENT_DOC_FILE, allow_pickle=False)
+    # lists, as the JSON layout gave (each made by one short call into numpy)
+    passages: dict[str, list[Any]] = {
+        "segment_ids": np.load(directory / SEGMENT_IDS_FILE, allow_pickle=False).tolist()}
+    for key in ("doc_ids", "statuses", "jurisdictions", "effective", "expires", "superseded_from"):
+        passages[key] = np.array(documents[key], dtype=object)[of].tolist()
+    return passages
 
 
 def new_scratch(kb_dir: Path) -> Path:
@@ -418,7 +451,7 @@ def load_index(kb_dir: Path, *, expected_fingerprint: str | None = None, verify:
     layered = manifest.get("base") is not None
     base_dir = directory / BASE_DIR if layered else directory
     bm25: BM25Index | LayeredBM25 = BM25Index.load(base_dir)
-    segments = json.loads((base_dir / SEGMENTS_FILE).read_text(encoding="utf-8"))
+    segments = _read_passages(base_dir)
     dense: DenseIndex | LayeredDense | None = None
     model = familiar = None
     embedding = manifest.get("embedding")
@@ -461,7 +494,7 @@ def _add_delta(directory: Path, segments: dict[str, list], bm25: BM25Index,
     if len(live) != bm25.document_count:
         raise IndexMismatch("the delta's passage mask does not fit its base: rebuild with `policykb build`")
     for key, values in added.items():
-        segments[key] = segments[key] + values
+        segments[key] = [*segments[key], *values]
     apply_validity(segments, json.loads((directory / VALIDITY_FILE).read_text(encoding="utf-8")))
     if added["segment_ids"]:
         bm25 = LayeredBM25(bm25, BM25Index.load(delta_dir))

@@ -459,7 +459,7 @@ class Searcher:
         elif mode == "hybrid" and settings.rerank and degraded is None:
             degraded = "pretrained_encoder_unavailable"
         ids = self.index.segment_ids
-        position = {ids[i]: i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these
+        position = {str(ids[i]): i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these
         hits = self._hits(fused[:top_k], terms, position, bm25_all, query)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, generation, reason=reason, degraded=degraded)
@@ -483,7 +483,7 @@ class Searcher:
 
     def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
         ids = self.index.segment_ids
-        return sorted(((ids[i], score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
+        return sorted(((str(ids[i]), score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
 
     def _hits(self, top: list[tuple[str, float]], terms: list[str], position: dict[str, int],
               bm25_all: np.ndarray | None, query: np.ndarray | None) -> list[Hit]:

@@ -13,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 DB = "kb.sqlite"
 #: Document columns that describe content (``ingested_at`` is a clock, not content).
 DOCUMENT_COLUMNS = ("doc_id", "title", "doc_number", "issuer", "date", "status", "source", "content_hash", "text",
@@ -24,7 +26,7 @@ SEGMENT_COLUMNS = ("segment_id", "doc_id", "ordinal", "anchor", "locator", "sect
 #: two builds of one store give models of different ids; the checks require instead that a
 #: generation's vectors match the model it names (it loads, not degraded).
 DETERMINISTIC_INDEX_FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy", "bm25_vocabulary.json",
-                             "segments.json")
+                             "segment_ids.npy", "segment_doc.npy")
 
 
 def _connect(kb_dir: Path) -> sqlite3.Connection:
@@ -149,6 +151,16 @@ def check_store(kb_dir: Path, findings: Findings, *, reference: dict[str, str] |
                 findings.add(f"{doc_id}: differs from the uncrashed run's copy")
 
 
+def _passages_listed(generation: Path, manifest: dict) -> int:
+    """Passages a generation serves: a full build's ids, or a layered one's live base and delta."""
+    if manifest.get("base") is not None:
+        live = int(np.load(generation / "live.npy").sum())
+        return live + len(json.loads((generation / "delta" / "segments.json").read_text(encoding="utf-8"))["segment_ids"])
+    if (generation / "segment_ids.npy").exists():
+        return len(np.load(generation / "segment_ids.npy"))
+    return len(json.loads((generation / "segments.json").read_text(encoding="utf-8"))["segment_ids"])
+
+
 def check_index(kb_dir: Path, findings: Findings) -> None:
     """``CURRENT`` is absent or names a whole generation: manifest present, every file's
     SHA-256 as the manifest says, segment list as long as the manifest's count."""
@@ -165,10 +177,9 @@ def check_index(kb_dir: Path, findings: Findings) -> None:
     for file, checksum in manifest["files"].items():
         if not (generation / file).exists() or _sha256(generation / file) != checksum:
             findings.add(f"{name}/{file} is missing or does not match its manifest")
-    segments = json.loads((generation / "segments.json").read_text(encoding="utf-8"))
-    if len(segments["segment_ids"]) != manifest["counts"]["segments"]:
-        findings.add(f"{name}: {len(segments['segment_ids'])} segments listed, manifest says "
-                     f"{manifest['counts']['segments']}")
+    listed = _passages_listed(generation, manifest)
+    if listed != manifest["counts"]["segments"]:
+        findings.add(f"{name}: {listed} segments listed, manifest says {manifest['counts']['segments']}")
     embedding = manifest.get("embedding")
     if embedding and str(embedding.get("model", "")).startswith("models/"):
         if not (kb_dir / embedding["model"]).is_dir():

@@ -74,7 +74,7 @@ def test_the_checks_see_a_partial_document_and_a_damaged_generation(work: Path) 
         conn.execute("DELETE FROM segments WHERE segment_id = (SELECT max(segment_id) FROM segments)")
     conn.close()
     generation = damaged / "index" / (damaged / "index" / "CURRENT").read_text().strip()
-    with (generation / "segments.json").open("ab") as handle:
+    with (generation / "segment_ids.npy").open("ab") as handle:
         handle.write(b" ")
     problems = check(damaged).problems
     assert any("segments stored" in p for p in problems), problems
