@@ -1,6 +1,7 @@
 """In-process search latency and its peers over the very same passages.
 
-* ``KnowledgeBase.search`` in each mode (top_k 10), every question asked ``rounds`` times.
+* ``KnowledgeBase.search`` in each mode (top_k 10), every question asked ``rounds`` times,
+  on one BLAS thread as the service answers (``kb.threads``); the peers keep every thread.
 * BM25: rank-bm25's ``BM25Okapi.get_scores`` (slow: a few questions) and bm25s' ``retrieve``
   top-10, both over the stored segment terms, with their top-10 agreement with policykb's
   own BM25 scores (same terms, no expansion or term weighting, so like is compared with like).
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from evaluation.bench.stats import latency, over_runs
 from kb import KnowledgeBase
@@ -181,7 +183,9 @@ def run_search(kb_dir: Path, questions: list[str], *, rounds: int, peer_question
         knowledge_base.search(questions[0], top_k=TOP_K)  # first-question caches
         report: dict[str, Any] = {"segments": knowledge_base.searcher.index.bm25.document_count,
                                   "questions": len(questions), "rounds": rounds, "load_s": round(load_ms / 1000, 2)}
-        report["policykb"] = policykb_search(knowledge_base, questions, rounds)
+        with threadpool_limits(limits=1, user_api="blas"):  # as the service answers (kb.threads)
+            report["policykb"] = policykb_search(knowledge_base, questions, rounds)
+        report["blas_threads_for_policykb"] = 1
         report["bm25_peers"] = bm25_peers(knowledge_base, questions, peer_questions)
         report["dense_peer"] = dense_peer(knowledge_base, questions)
         return report
