@@ -17,6 +17,17 @@ PACKAGES = ("policykb", "numpy", "scipy", "fastapi", "starlette", "uvicorn", "py
 REPO = Path(__file__).resolve().parents[2]
 
 
+def shown_path(path: Path | str) -> str:
+    """``path`` as a kept result may name it: relative to the project (``../shared/...`` beside
+    it), else only its last component. Results are kept in the repository and compared across
+    machines; an absolute path says nothing there and names this machine's folders."""
+    resolved = Path(path).resolve()
+    for root, prefix in ((REPO, ""), (REPO.parent, "../")):
+        if resolved.is_relative_to(root):
+            return prefix + str(resolved.relative_to(root))
+    return resolved.name
+
+
 def _cpu_model() -> str | None:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():

@@ -18,10 +18,9 @@ from typing import Any
 
 from evaluation.bench.errors import BenchError
 from evaluation.bench.http import CONCURRENCY, run_http
-from evaluation.bench.machine import git_commit, machine, versions
+from evaluation.bench.machine import REPO, git_commit, machine, shown_path, versions
 from evaluation.bench.questions import load_questions
 from evaluation.bench.search import run_search
-from evaluation.bench.server import REPO
 from evaluation.bench.startup import ask_from_shell, index_switch, serve_to_ready
 from evaluation.bench.workspace import copy_kb
 
@@ -73,8 +72,8 @@ def run_bench(options: BenchOptions, progress: Any = None) -> dict[str, Any]:
     questions = load_questions(options.questions, options.limit)
     result: dict[str, Any] = {
         "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "git": git_commit(),
-        "machine": machine(), "versions": versions(), "kb_dir": str(options.kb_dir),
-        "questions_file": str(options.questions) if options.questions else "evaluation/sets/hotline/queries.jsonl",
+        "machine": machine(), "versions": versions(), "kb_dir": shown_path(options.kb_dir),
+        "questions_file": shown_path(options.questions) if options.questions else "evaluation/sets/hotline/queries.jsonl",
         "questions": len(questions), "parts": list(options.only), "notes": dict(options.notes),
     }
     with tempfile.TemporaryDirectory(prefix="policykb-bench-") as scratch:

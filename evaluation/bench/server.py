@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.bench.errors import BenchError
+from evaluation.bench.machine import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180
 MEMORY_FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
 

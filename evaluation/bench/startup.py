@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.bench.http import SERVER_SETTINGS
-from evaluation.bench.server import REPO, free_port, memory_mib, policykb_serve, running
+from evaluation.bench.machine import REPO, shown_path
+from evaluation.bench.server import free_port, memory_mib, policykb_serve, running
 from evaluation.bench.stats import latency, over_runs
 from evaluation.bench.workspace import publish_copy_of_current
 
@@ -102,4 +103,4 @@ def ask_from_shell(kb_dir: Path, question: str, *, runs: int) -> dict[str, Any]:
         seconds.append(time.perf_counter() - started)
         if done.returncode != 0:
             return {"failed": done.stderr.strip()[-500:]}
-    return {"wall_s": over_runs(seconds), "kb_dir": str(kb_dir), "median_s": round(statistics.median(seconds), 2)}
+    return {"wall_s": over_runs(seconds), "kb_dir": shown_path(kb_dir), "median_s": round(statistics.median(seconds), 2)}

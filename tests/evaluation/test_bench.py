@@ -104,3 +104,12 @@ def test_the_copy_switches_generation_and_the_original_stays(corpus_kb: Path, tm
         served.close()
     assert _digest(corpus_kb) == before
     shutil.rmtree(copy)
+
+
+def test_kept_results_name_paths_relative_to_the_project() -> None:
+    from evaluation.bench.machine import REPO, shown_path
+
+    assert shown_path(REPO / "corpus") == "corpus"
+    assert shown_path(REPO.parent / "shared" / "corpus") == "../shared/corpus"
+    outside = Path("/policykb-nowhere") / "bench-copy" / "small-kb"  # neither in the project nor beside it
+    assert shown_path(outside) == "small-kb"
