@@ -14,6 +14,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
+#: What no response body may show: a trace, or a path of the machine serving it.
+LEAKS = ("Traceback", 'File "', "site-packages", "/tmp/", "/work/", "/home/", "/usr/lib")
+
+
+def leak_in(text: str, *paths: Path | str) -> str | None:
+    """The first of :data:`LEAKS` or of ``paths`` that ``text`` shows, or None."""
+    return next((leak for leak in (*LEAKS, *map(str, paths)) if leak in text), None)
 
 
 class ServerFailed(RuntimeError):
