@@ -274,11 +274,12 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
     name = scratch.name.removesuffix(".building")
     files = bm25.save(scratch)
     files.extend(_write_passages(scratch, rows, store.document_versions()))
+    pairs = store.training_pairs()
     files.extend(_write_off_topic(scratch, store))
     if vectors is not None:
         progress(f"indexing {len(vectors):,} vectors for dense search")
         files.extend(DenseIndex.build(vectors, seed=settings.training.seed).save(scratch))
-        questions = sorted({question for question, _ in store.training_pairs()})
+        questions = sorted({question for question, _ in pairs})
         if model is not None and questions:
             progress(f"embedding {len(questions):,} confirmed questions")
             np.save(scratch / FAMILIAR_FILE, question_vectors(questions, model, tokenizer), allow_pickle=False)
@@ -302,7 +303,7 @@ def build_index(kb_dir: Path, store: Store, settings: IndexSettings, *, retrain:
                                                  "supervised": model.supervised},
         "files": file_checksums(scratch, files),
     }
-    manifest["pairs"] = len(store.training_pairs())
+    manifest["pairs"] = len(pairs)
     manifest["build_seconds"] = round(time.time() - started, 3)
     publish(kb_dir, scratch, manifest, files)
     return manifest

@@ -459,15 +459,16 @@ class Searcher:
         elif mode == "hybrid" and settings.rerank and degraded is None:
             degraded = "pretrained_encoder_unavailable"
         ids = self.index.segment_ids
-        position = {str(ids[i]): i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these
+        position = {ids[i]: i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these
         hits = self._hits(fused[:top_k], terms, position, bm25_all, query)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, generation, reason=reason, degraded=degraded)
 
     def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],
                   bm25_all: np.ndarray | None, query: np.ndarray | None,
-                  prior: np.ndarray, weights: tuple[float, float]) -> list[tuple[str, float]]:
-        """Linear fusion over the union of both candidate lists, each scored by both retrievers."""
+                  weight: np.ndarray, weights: tuple[float, float]) -> list[tuple[str, float]]:
+        """Linear fusion over the union of both candidate lists, each scored by both retrievers
+        (``weight``: the filter times the jurisdiction prior, as for the candidates)."""
         union = sorted({i for i, _ in bm25_top} | {i for i, _ in dense_top})
         if not union:
             return []
@@ -475,15 +476,15 @@ class Searcher:
         fused = np.zeros(len(idx), dtype=np.float64)
         if bm25_all is not None and bm25_top:
             top = max(score for _, score in bm25_top)
-            fused += weights[0] * (bm25_all[idx] * prior[idx]) / top
+            fused += weights[0] * (bm25_all[idx] * weight[idx]) / top
         if query is not None:
             assert self.index.dense is not None
-            fused += weights[1] * np.clip(self.index.dense.scores_of(idx, query), 0, None) * prior[idx]
+            fused += weights[1] * np.clip(self.index.dense.scores_of(idx, query), 0, None) * weight[idx]
         return self._ordered(list(zip(union, fused.tolist())))
 
     def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
         ids = self.index.segment_ids
-        return sorted(((str(ids[i]), score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
+        return sorted(((ids[i], score) for i, score in ranked), key=lambda item: (-item[1], item[0]))
 
     def _hits(self, top: list[tuple[str, float]], terms: list[str], position: dict[str, int],
               bm25_all: np.ndarray | None, query: np.ndarray | None) -> list[Hit]:
