@@ -21,11 +21,11 @@ def shown_path(path: Path | str) -> str:
     """``path`` as a kept result may name it: relative to the project (``../shared/...`` beside
     it), else only its last component. Results are kept in the repository and compared across
     machines; an absolute path says nothing there and names this machine's folders."""
-    resolved = Path(path).resolve()
+    absolute = Path(os.path.abspath(path))  # links kept: ../shared may be a link to elsewhere
     for root, prefix in ((REPO, ""), (REPO.parent, "../")):
-        if resolved.is_relative_to(root):
-            return prefix + str(resolved.relative_to(root))
-    return resolved.name
+        if absolute.is_relative_to(root):
+            return prefix + str(absolute.relative_to(root))
+    return absolute.name
 
 
 def _cpu_model() -> str | None:

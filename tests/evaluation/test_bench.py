@@ -4,10 +4,13 @@ base is never written. Peers and wrk that are not installed are reported as skip
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
+import sqlite3
 import traceback
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,11 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     kb_dir = tmp_path_factory.mktemp("bench") / "kb"
     result = CliRunner().invoke(cli, ["ingest", str(REPO / "corpus"), "--kb", str(kb_dir)])
     assert result.exit_code == 0, result.output
+    # settle the store before it is digested: the ingest's connection may still hold a
+    # write-ahead log that the next connection to close would fold into kb.sqlite
+    gc.collect()
+    with closing(sqlite3.connect(kb_dir / "kb.sqlite")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return kb_dir
 
 
