@@ -17,6 +17,7 @@ other terms' weights.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +28,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from scipy import sparse
+
+    from kb.delta import LayeredBM25 as LayeredBM25Like
 
 #: The matrix as one file (generations built before the arrays were kept apart).
 MATRIX_FILE = "bm25_matrix.npz"
@@ -180,3 +183,54 @@ class BM25Index:
                   for name in ("data", "indices", "indptr")]
         return cls(None, data["vocabulary"], parameters, arrays=(*arrays, int(data["rows"])),
                    average_length=data.get("average_length"), idf_floor=data.get("idf_floor"))
+
+
+class PassageScorer:
+    """BM25 of passages handed over as their terms, with an index's statistics.
+
+    A passage another engine returned (``kb.milvus``) scores what ``scores()`` gives it
+    here: the same IDF (this index's document frequencies, floored as at build time), the
+    same average length, k1 and b, the same weighted and expanded query. Only the
+    statistics are read, never the posting lists.
+    """
+
+    def __init__(self, index: BM25Index | LayeredBM25Like) -> None:
+        base = getattr(index, "base", index)  # a layered index scores with its base's statistics
+        if base.average_length is None or base.idf_floor is None:
+            raise ValueError("the index keeps no BM25 statistics (built before format 4): rebuild it")
+        self.parameters = index.parameters
+        self.average_length = float(base.average_length) or 1.0
+        self.idf_floor = float(base.idf_floor)
+        self._term_ids = index.term_ids
+        self._frequency = index.document_frequency
+        self._count = index.document_count
+
+    def idf(self, term: str) -> float | None:
+        """The term's IDF, or None for a term no passage holds."""
+        column = self._term_ids.get(term)
+        if column is None:
+            return None
+        frequency = float(self._frequency[column])
+        value = math.log(self._count - frequency + 0.5) - math.log(frequency + 0.5)
+        return self.idf_floor if value < 0 else value
+
+    def query(self, query_terms: Sequence[str], extra: Mapping[str, float] | None = None,
+              weights: Mapping[str, float] | None = None) -> dict[str, float]:
+        """{term: weight x IDF} of a question, counted as ``BM25Index.scores`` counts it."""
+        counts: Counter[str] = Counter()
+        for term in query_terms:
+            if term in self._term_ids:
+                counts[term] += weights.get(term, 1.0) if weights else 1.0
+        for term, weight in (extra or {}).items():
+            if term in self._term_ids:
+                counts[term] += weight
+        return {term: weight * (self.idf(term) or 0.0) for term, weight in counts.items()}
+
+    def score(self, passage_terms: Sequence[str], query: Mapping[str, float]) -> float:
+        """BM25 of one passage (its terms in order) for a ``query()``."""
+        if not query:
+            return 0.0
+        k1, b = self.parameters.k1, self.parameters.b
+        norm = k1 * (1 - b + b * len(passage_terms) / self.average_length)
+        frequency = Counter(term for term in passage_terms if term in query)
+        return float(sum(query[term] * tf * (k1 + 1) / (tf + norm) for term, tf in frequency.items()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -494,42 +494,70 @@ class Searcher:
             found = [position[sid] for sid, _ in top if sid in position]
             cosines = dict(zip(found, self.index.dense.scores_of(np.asarray(found), query).tolist()))
         documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
-        hits = []
-        first_rank_of_text: dict[str, int] = {}
-        for segment_id, score in top:
-            segment = segments.get(segment_id)
-            if segment is None:  # deleted since the index was built
-                continue
+        passages = {}
+        for segment_id, segment in segments.items():
             document = documents[segment["doc_id"]]
-            spans = match_spans(segment["text"], terms)
+            passages[segment_id] = {
+                **segment, "title": document["title"], "doc_number": document["doc_number"],
+                "issuer": document["issuer"], "date": document["date"], "status": document["status"],
+                "superseded_by": document["superseded_by"],
+                "kind": str(document["metadata"].get("kind") or "document")}
+
+        def scores(segment_id: str) -> dict[str, float | None]:
             i = position[segment_id]
-            rank = len(hits) + 1
-            first_rank = first_rank_of_text.setdefault(without_whitespace(normalize_for_matching(segment["text"])), rank)
-            hits.append(Hit(
-                rank=rank,
-                score=round(float(score), 6),
-                segment_id=segment_id,
-                doc_id=segment["doc_id"],
-                title=document["title"],
-                doc_number=document["doc_number"],
-                issuer=document["issuer"],
-                date=document["date"],
-                status=document["status"],
-                superseded_by=document["superseded_by"],
-                kind=str(document["metadata"].get("kind") or "document"),
-                section_path=segment["section_path"],
-                locator=segment["locator"],
-                departments=segment["departments"],
-                text=segment["text"],
-                snippet=snippet(segment["text"], spans),
-                start=segment["start"],
-                end=segment["end"],
-                highlights=[(segment["start"] + s, segment["start"] + e) for s, e in spans],
-                scores={"bm25": None if bm25_all is None else _round(float(bm25_all[i])),
-                        "dense": _round(cosines.get(i))},
-                same_text_as=first_rank if first_rank < rank else None,
-            ))
-        return hits
+            return {"bm25": None if bm25_all is None else _round(float(bm25_all[i])), "dense": _round(cosines.get(i))}
+
+        return cited_hits(top, terms, passages, scores)
+
+
+CITATION_FIELDS = ("doc_id", "title", "doc_number", "issuer", "date", "status", "superseded_by", "kind",
+                   "section_path", "locator", "departments", "text", "start", "end")
+
+
+def cited_hits(top: Sequence[tuple[str, float]], terms: Sequence[str], passages: Mapping[str, Mapping[str, Any]],
+               scores: Callable[[str], dict[str, float | None]]) -> list[Hit]:
+    """The hits for ``top`` (segment id, fused score), best first, whatever store they come from.
+
+    ``passages`` holds each passage's ``CITATION_FIELDS``; a passage missing from it (deleted
+    since the index was built) is left out and the ranks close up. ``scores`` gives a
+    passage's per-retriever scores. Highlights and the snippet are made here, and a passage
+    whose text repeats a higher hit's says so in ``same_text_as``.
+    """
+    hits: list[Hit] = []
+    first_rank_of_text: dict[str, int] = {}
+    for segment_id, score in top:
+        passage = passages.get(segment_id)
+        if passage is None:
+            continue
+        text = passage["text"]
+        spans = match_spans(text, terms)
+        rank = len(hits) + 1
+        first_rank = first_rank_of_text.setdefault(without_whitespace(normalize_for_matching(text)), rank)
+        start = int(passage["start"])
+        hits.append(Hit(
+            rank=rank,
+            score=round(float(score), 6),
+            segment_id=segment_id,
+            doc_id=passage["doc_id"],
+            title=passage["title"],
+            doc_number=passage["doc_number"],
+            issuer=passage["issuer"],
+            date=passage["date"],
+            status=passage["status"],
+            superseded_by=passage["superseded_by"],
+            kind=passage["kind"],
+            section_path=passage["section_path"],
+            locator=passage["locator"],
+            departments=passage["departments"],
+            text=text,
+            snippet=snippet(text, spans),
+            start=start,
+            end=int(passage["end"]),
+            highlights=[(start + s, start + e) for s, e in spans],
+            scores=scores(segment_id),
+            same_text_as=first_rank if first_rank < rank else None,
+        ))
+    return hits
 
 
 def _round(value: float | None) -> float | None:

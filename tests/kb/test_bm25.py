@@ -95,3 +95,36 @@ def test_passages_added_to_an_index_score_as_they_would_in_it() -> None:
     # the length norm uses the reference's average (the joint one moved by two passages)
     np.testing.assert_allclose(delta.scores(["t2"]), together.scores(["t2"])[200:], rtol=0.02)
     assert delta.scores(["新词"])[0] > 0 and delta.scores(["新词"])[1] == 0
+
+
+@pytest.mark.parametrize("k1,b", [(1.2, 0.75), (1.5, 0.9)])
+def test_a_passage_handed_over_by_its_terms_scores_what_the_index_gives_it(k1: float, b: float) -> None:
+    # kb.milvus re-scores the candidates a server returns from their terms alone
+    from kb.bm25 import PassageScorer
+
+    rng = random.Random(7)
+    vocabulary = [f"t{i}" for i in range(40)] + ["common"] * 8  # "common" in most passages: IDF floored
+    corpus = [[rng.choice(vocabulary) for _ in range(rng.randint(1, 30))] for _ in range(200)]
+    index = BM25Index.build(corpus, BM25Parameters(k1=k1, b=b))
+    scorer = PassageScorer(index)
+    query, extra, weights = ["t1", "t2", "t2", "common", "unknown"], {"t3": 0.4, "t1": 0.2}, {"t2": 0.5}
+    expected = index.scores(query, extra, weights)
+    weighted = scorer.query(query, extra, weights)
+    assert "unknown" not in weighted
+    np.testing.assert_allclose([scorer.score(passage, weighted) for passage in corpus], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_layered_index_scores_its_passages_with_the_base_statistics() -> None:
+    from kb.bm25 import PassageScorer
+    from kb.delta import LayeredBM25
+
+    tokenizer = PolicyTokenizer()
+    corpus = [tokenizer.tokenize(article) for _, articles in ARTICLES.values() for article in articles]
+    base = BM25Index.build(corpus[:-2])
+    layered = LayeredBM25(base, BM25Index.build(corpus[-2:], reference=base))
+    scorer = PassageScorer(layered)
+    query = tokenizer.tokenize_query("失业了能领失业保险金吗")
+    expected = layered.scores(query)
+    got = [scorer.score(passage, scorer.query(query)) for passage in corpus]
+    np.testing.assert_allclose(got[-2:], expected[-2:], rtol=1e-5, atol=1e-6)  # the delta: IDF over both layers
+    assert np.argmax(got) == np.argmax(expected)
