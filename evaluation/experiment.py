@@ -106,7 +106,7 @@ def _kb_description(knowledge_base: KnowledgeBase) -> dict[str, Any]:
             "manifest_sha256": hashlib.sha256((index.directory / "manifest.json").read_bytes()).hexdigest(),
             "corpus_checksum": manifest.get("corpus_checksum"), "counts": manifest.get("counts"),
             "built_at": manifest.get("built_at"), "settings": manifest.get("settings"),
-            "embedding": manifest.get("embedding")}
+            "embedding": manifest.get("embedding"), "backend": knowledge_base.backend}
 
 
 def _worst(knowledge_base: KnowledgeBase, questions: Sequence[Question], runs: dict[str, Run],

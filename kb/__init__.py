@@ -7,6 +7,7 @@ Importing ``kb`` does not import torch: embedding models load lazily.
 from kb.bm25 import BM25Index, BM25Parameters
 from kb.embedding import KB_MODEL, TrainingSettings
 from kb.errors import (
+    BackendUnavailable,
     DocumentNotFound,
     EmbeddingModelError,
     IndexMismatch,
@@ -27,7 +28,7 @@ from kb.threads import answer_on_one_blas_thread
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED, Document, Segment
 
 __all__ = [
-    "AddResult", "answer_on_one_blas_thread", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
+    "AddResult", "answer_on_one_blas_thread", "BackendUnavailable", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
     "EXPIRED", "EmbeddingModelError", "Hit", "IN_FORCE", "IndexMismatch", "IndexNotBuilt",
     "IndexSettings", "InvalidFilter", "InvalidQuestion", "KBError", "KB_MODEL", "KnowledgeBase",
     "KnowledgeBaseNotFound", "MAX_QUESTION_CHARS", "NATIONAL", "jurisdiction_of", "MAX_TOP_K", "PolicyTokenizer", "STATUSES",

@@ -39,3 +39,7 @@ class InvalidFilter(KBError, ValueError):
 
 class EmbeddingModelError(KBError):
     """The embedding model cannot be loaded or does not match the stored vectors."""
+
+
+class BackendUnavailable(KBError):
+    """The search backend the knowledge base is served from (a Milvus server) did not answer."""

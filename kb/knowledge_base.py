@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kb.errors import KnowledgeBaseNotFound
+from kb.errors import BackendUnavailable, KBError, KnowledgeBaseNotFound
 from kb.jurisdiction import jurisdiction_of
 from kb.increment import build_increment
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
@@ -31,10 +31,16 @@ from kb.tokenize import PolicyTokenizer
 from kb.types import Document
 from kb.versions import VersionFacts, resolve
 
+if TYPE_CHECKING:
+    from kb.milvus.publish import Publication
+    from kb.milvus.searcher import MilvusSearcher
+
 #: Below this many segments a batch is tokenised in-process (a pool costs more to start).
 PARALLEL_THRESHOLD = 4000
 SETTINGS_KEY = "index_settings"
 SEARCH_SETTINGS_KEY = "search_settings"
+#: The store's meta key naming the backend the knowledge base is served from (``backend``).
+BACKEND_KEY = "backend"
 #: The fingerprint of the tokenizer that produced the stored terms.
 TERMS_FINGERPRINT_KEY = "terms_fingerprint"
 
@@ -96,7 +102,8 @@ class KnowledgeBase:
             self._save_settings(IndexSettings())
         self.settings = self._load_settings()
         self.tokenizer = PolicyTokenizer(self.settings.tokenizer)
-        self._searcher: Searcher | None = None
+        self._searcher: Searcher | MilvusSearcher | None = None
+        self._milvus_client: Any = None
 
     # -- settings ------------------------------------------------------------------
 
@@ -234,7 +241,56 @@ class KnowledgeBase:
         if manifest is None:
             manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
         self._searcher = None
+        if self.backend["backend"] == "milvus":
+            manifest = {**manifest, "published": self.publish().as_dict()}
         return manifest
+
+    # -- the search backend --------------------------------------------------------
+
+    @property
+    def backend(self) -> dict[str, Any]:
+        """Where searching finds passages: ``{"backend": "sqlite"}`` (this directory's index,
+        the default) or ``{"backend": "milvus", "uri": ..., "alias": ...}``, recorded when the
+        knowledge base was created or migrated (see ``kb.milvus``)."""
+        value = self.store.meta(BACKEND_KEY)
+        return json.loads(value) if value else {"backend": "sqlite"}
+
+    def use_milvus(self, uri: str) -> dict[str, Any]:
+        """Serve this knowledge base from the Milvus at ``uri`` from now on: every later build
+        publishes there and searching reads from there. Returns the recorded backend."""
+        from kb.milvus.publish import kb_id
+        from kb.milvus.schema import alias_name
+
+        record = {"backend": "milvus", "uri": uri, "alias": alias_name(kb_id(self))}
+        self.store.set_meta(BACKEND_KEY, json.dumps(record, ensure_ascii=False))
+        self._searcher = self._milvus_client = None
+        return record
+
+    def _milvus(self) -> Any:
+        if self._milvus_client is None:
+            from kb.milvus.publish import connect
+
+            self._milvus_client = connect(self.backend["uri"])
+        return self._milvus_client
+
+    def publish(self, *, full: bool = False, vector_index: str = "FLAT") -> Publication:
+        """Bring the Milvus backend up to the current generation: document by document, or
+        (``full``, or when the model or tokenizer changed) as a new collection behind the alias."""
+        from kb.milvus.publish import publish, update
+
+        record = self.backend
+        if record["backend"] != "milvus":
+            raise KBError("this knowledge base is served from SQLite: `policykb migrate --to milvus` first")
+        client = self._milvus()  # says so in one line where Milvus support is not installed
+        from pymilvus import MilvusException
+
+        write = publish if full else update
+        try:
+            return write(self, record["uri"], vector_index=vector_index, client=client)
+        except MilvusException as error:
+            raise BackendUnavailable(
+                f"the index is built here but Milvus at {record['uri']} did not take it ({error}); "
+                "`policykb publish` tries again") from error
 
     def resolve_versions(self, *, today: date | None = None) -> int:
         """Work out versions, supersession and expiry from the documents' own dates.
@@ -258,15 +314,27 @@ class KnowledgeBase:
     # -- reading -------------------------------------------------------------------
 
     @property
-    def searcher(self) -> Searcher:
+    def searcher(self) -> Searcher | MilvusSearcher:
+        """The searcher of the current generation, on the recorded backend."""
         if self._searcher is not None and not self.follow_current:
             return self._searcher
         directory = current_generation(self.kb_dir)
         if self._searcher is None or directory is None or self._searcher.index.directory != directory:
             index = load_index(self.kb_dir, expected_fingerprint=self.tokenizer.fingerprint)
-            self._searcher = Searcher(index, self.store, self.tokenizer, self.search_settings,
-                                      lexicon=load_lexicon(self.kb_dir))
+            local = Searcher(index, self.store, self.tokenizer, self.search_settings, lexicon=load_lexicon(self.kb_dir))
+            if self.backend["backend"] == "milvus":
+                from kb.milvus.searcher import MilvusSearcher
+
+                self._searcher = MilvusSearcher(self._milvus(), self.backend["alias"], local)
+            else:
+                self._searcher = local
         return self._searcher
+
+    def local_searcher(self) -> Searcher:
+        """The searcher over this directory's own index, whatever the backend (on Milvus, the
+        query side of the Milvus searcher)."""
+        searcher = self.searcher
+        return searcher.local if not isinstance(searcher, Searcher) else searcher
 
     def warm_up(self) -> str:
         """Load the current generation and fit what searching needs, so the first question is
@@ -323,10 +391,14 @@ class KnowledgeBase:
         counts = self.store.counts()
         directory = current_generation(self.kb_dir)
         return {"kb_dir": str(self.kb_dir), **counts, "data_version": self.store.data_version(),
-                "generation": directory.name if directory else None, "stale": self.is_stale()}
+                "generation": directory.name if directory else None, "stale": self.is_stale(),
+                "backend": self.backend}
 
     def close(self) -> None:
         self.store.close()
+        if self._milvus_client is not None:
+            self._milvus_client.close()
+            self._milvus_client = None
 
 
 def open_kb(kb_dir: Path | str) -> KnowledgeBase:

@@ -95,10 +95,15 @@ def cli(verbose: bool) -> None:
               "(e.g. 常熟市,苏州市,江苏省); default: a folder manifest's \"place\", else the whole country.")
 @click.option("--faq", is_flag=True, help="Read JSONL/CSV records as FAQ items (question, similar questions, "
               "answer, dept, validity) instead of documents.")
+@click.option("--backend", type=click.Choice(["sqlite", "milvus"]), default=None,
+              help="Where the knowledge base is searched, chosen when it is created: its own index "
+                   "(sqlite, the default) or a Milvus server (--milvus-uri); recorded for every later command.")
+@click.option("--milvus-uri", default=None, envvar="POLICYKB_MILVUS_URI",
+              help="The Milvus server of --backend milvus, e.g. http://127.0.0.1:19530 (env POLICYKB_MILVUS_URI).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: str, text_field: str,
            model: str | None, workers: int, no_build: bool, retrain: bool, place: str | None, faq: bool,
-           as_json: bool) -> None:
+           backend: str | None, milvus_uri: str | None, as_json: bool) -> None:
     """Add documents and rebuild the index.
 
     Reads .txt/.md (UTF-8, UTF-16 with BOM, GB18030), .docx, .pdf with a text layer, .html,
@@ -109,10 +114,14 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
       policykb ingest corpus/ --kb var/kb
       policykb ingest ../shared/corpus/covid-policy/docs.jsonl --id-field docid --kb var/kb
       policykb ingest ../shared/corpus/taipei-faq/faq.jsonl --faq --kb var/kb
+      policykb ingest corpus/ --kb var/kb --backend milvus --milvus-uri http://127.0.0.1:19530
     """
     from ingest import FieldMap, ingest_paths
 
+    if backend == "milvus" and not milvus_uri:
+        raise click.UsageError("--backend milvus needs --milvus-uri (or POLICYKB_MILVUS_URI)")
     with _clean_errors():
+        existed = (kb_dir / "kb.sqlite").exists()
         settings = None
         if model:
             current = IndexSettings()
@@ -121,6 +130,7 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
             settings = IndexSettings(tokenizer=current.tokenizer, bm25=current.bm25, model=model,
                                      dense=current.dense, training=current.training)
         knowledge_base = KnowledgeBase(kb_dir, create=True, settings=settings)
+        _choose_backend(knowledge_base, backend, milvus_uri, existed=existed)
         chain = _parse_place(place) if place is not None else _manifest_place(paths)
         if chain is not None and (place is not None or not knowledge_base.search_settings.place):
             knowledge_base.configure_search(place=chain)
@@ -136,6 +146,8 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
         if not no_build and (knowledge_base.is_stale() or retrain):
             manifest = knowledge_base.build(retrain=retrain, workers=workers, progress=_progress,
                                             incremental=True)
+        elif not no_build and knowledge_base.backend["backend"] == "milvus" and knowledge_base.current_generation():
+            knowledge_base.publish()  # nothing to build; brings Milvus up to it if a publication failed
     summary = {**report.summary(), "store_seconds": round(stored, 1),
                "total_seconds": round(time.time() - started, 1),
                "generation": manifest["generation"] if manifest else None,
@@ -159,6 +171,23 @@ def ingest(paths: tuple[Path, ...], kb_dir: Path, id_field: str, title_field: st
                 click.echo(f"  {_shown(failure.source)}\t{_shown(failure.reason)}", err=True)
     if report.failures:
         sys.exit(1)
+
+
+def _choose_backend(knowledge_base: KnowledgeBase, backend: str | None, milvus_uri: str | None, *,
+                    existed: bool) -> None:
+    """Record the backend of a new knowledge base; an existing one keeps its own (moving an
+    existing one is `policykb migrate`)."""
+    current = knowledge_base.backend
+    if backend is None or (backend == current["backend"] and milvus_uri in (None, current.get("uri"))):
+        return
+    if existed and knowledge_base.current_generation() is not None:
+        raise click.UsageError(
+            f"{knowledge_base.kb_dir} is served from {current['backend']}"
+            + (f" at {current['uri']}" if current.get("uri") else "")
+            + "; the backend is chosen when a knowledge base is created (move it with `policykb migrate --to milvus`)")
+    if backend == "milvus":
+        assert milvus_uri is not None
+        knowledge_base.use_milvus(milvus_uri)
 
 
 def _parse_place(value: str) -> tuple[str, ...]:
@@ -464,13 +493,14 @@ from policykb.bench_command import bench_command  # noqa: E402 - its own module,
 from policykb.eval_command import eval_group  # its own module; imported last, once `cli` exists
 from policykb.feedback_command import feedback_group
 from policykb.keys_command import keys_group
-from policykb.migrate_command import migrate_command
+from policykb.migrate_command import migrate_command, publish_command
 
 cli.add_command(bench_command, name="bench")
 cli.add_command(eval_group, name="eval")
 cli.add_command(feedback_group, name="feedback")
 cli.add_command(keys_group, name="keys")
 cli.add_command(migrate_command, name="migrate")
+cli.add_command(publish_command, name="publish")
 
 
 def main() -> None:

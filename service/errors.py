@@ -35,7 +35,8 @@ http_error                  4xx     any other HTTP-level refusal (status as rais
 
 Server side: ``index_not_built`` / ``index_unavailable`` (503: nothing searchable yet, or
 the index or its model cannot be loaded), ``kb_unavailable`` (503: the knowledge base is not
-open), ``uploads_unavailable`` (503: the app was made without a document reader) and ``internal_error`` (500, logged here with the traceback; the response says nothing
+open), ``backend_unavailable`` (503: the Milvus server the knowledge base is served from did
+not answer), ``uploads_unavailable`` (503: the app was made without a document reader) and ``internal_error`` (500, logged here with the traceback; the response says nothing
 more). ``unauthorized`` (401 with ``WWW-Authenticate: Bearer``) and ``forbidden`` (403) come
 from ``service.auth``, ``rate_limited`` (429 with ``Retry-After``) from its public
 door's budgets. ``overloaded`` (503 with ``Retry-After``: more requests in flight than
@@ -59,6 +60,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kb import (
     MAX_QUESTION_CHARS,
     MAX_TOP_K,
+    BackendUnavailable,
     DocumentNotFound,
     EmbeddingModelError,
     IndexMismatch,
@@ -105,6 +107,7 @@ MESSAGES = {
     "index_not_built": "the knowledge base has no search index yet; build it, then retry",
     "index_unavailable": "the search index cannot be loaded; rebuild it, then retry",
     "kb_unavailable": "the knowledge base is not available",
+    "backend_unavailable": "the search backend did not answer; retry shortly",
     "internal_error": "internal error; it has been logged",
 }
 #: Request fields whose validation errors have their own code.
@@ -113,7 +116,7 @@ FIELD_CODES = {"question": "question_invalid", "top_k": "top_k_invalid", "mode":
 #: The status of each client-fault code; any code not listed is a 422.
 CODE_STATUS = {"invalid_json": 400, "invalid_utf8": 400, "unsupported_media_type": 415, "request_too_large": 413,
             "not_found": 404, "method_not_allowed": 405, "index_not_built": 503, "index_unavailable": 503,
-            "kb_unavailable": 503, "internal_error": 500, "overloaded": 503,
+            "kb_unavailable": 503, "backend_unavailable": 503, "internal_error": 500, "overloaded": 503,
                "bad_request": 400, "unauthorized": 401, "forbidden": 403,
                "rate_limited": 429, "upload_invalid": 400, "too_many_files": 413, "uploads_unavailable": 503}
 
@@ -144,6 +147,9 @@ def kb_error_response(exc: KBError) -> JSONResponse:
     if isinstance(exc, IndexMismatch | EmbeddingModelError):
         log.error("index cannot be served: %s", exc)
         return error_response("index_unavailable")
+    if isinstance(exc, BackendUnavailable):
+        log.error("search backend unavailable: %s", exc)
+        return error_response("backend_unavailable")
     if isinstance(exc, KnowledgeBaseNotFound):
         log.error("knowledge base unavailable: %s", exc)
         return error_response("kb_unavailable")

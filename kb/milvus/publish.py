@@ -14,8 +14,10 @@ segment over the whole segment, as a server does.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kb.errors import KBError
+from kb.errors import BackendUnavailable, KBError
 from kb.index import LoadedIndex, load_index
+from kb.knowledge_base import BACKEND_KEY
 from kb.milvus.schema import (
     PUBLICATION_PROPERTY,
     SEGMENT_ID_BYTES,
@@ -43,11 +46,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The store's meta key naming the backend a knowledge base is served from.
-BACKEND_KEY = "backend"
 #: The store's meta key holding the knowledge base's id in Milvus names.
 KB_ID_KEY = "milvus_kb_id"
+#: The store's meta key recording the last publication: collection, generation, model and
+#: each document's signature (``document_signatures``).
+PUBLISHED_KEY = "milvus_published"
 BATCH = 256
+#: The environment variable holding the Milvus token.
+TOKEN_VARIABLE = "POLICYKB_MILVUS_TOKEN"
 #: Store lookups per query (SQLite's limit on bound parameters is higher; this stays far below).
 LOOKUP_CHUNK = 900
 
@@ -67,6 +73,13 @@ class Publication:
     passages: int
     dropped: tuple[str, ...]
     seconds: float
+    #: Passages deleted by an update (a full publication replaces the collection instead).
+    removed: int = 0
+    #: A new collection behind the alias (True) or the aliased one updated in place.
+    full: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "dropped": list(self.dropped)}
 
     def backend_record(self) -> dict[str, str]:
         """What the store records so later commands read from this Milvus (``BACKEND_KEY``)."""
@@ -74,12 +87,19 @@ class Publication:
 
 
 def connect(uri: str, *, token: str | None = None) -> Any:
-    """A ``pymilvus.MilvusClient`` for ``uri`` (imported here: Milvus is an optional extra)."""
+    """A ``pymilvus.MilvusClient`` for ``uri`` (imported here: Milvus is an optional extra).
+
+    The token (``user:password`` or an API key) comes from ``token`` or the environment's
+    ``POLICYKB_MILVUS_TOKEN``, never from the store: a knowledge base directory holds no secret.
+    """
     try:
         from pymilvus import MilvusClient
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise KBError("Milvus support is not installed: pip install 'policykb[milvus]'") from error
-    return MilvusClient(uri=uri, token=token or "")
+    try:
+        return MilvusClient(uri=uri, token=token or os.environ.get(TOKEN_VARIABLE, ""))
+    except Exception as error:  # pymilvus raises its own and grpc's errors; their classes differ by version
+        raise BackendUnavailable(f"cannot connect to Milvus at {uri}: {error}") from error
 
 
 def kb_id(knowledge_base: KnowledgeBase) -> str:
@@ -110,15 +130,18 @@ def _checked(name: str, value: str, limit: int, segment_id: str) -> str:
     return value
 
 
-def passage_rows(knowledge_base: KnowledgeBase, index: LoadedIndex) -> list[dict[str, Any]]:
-    """One row per passage the generation serves: citation fields from the store, validity
-    and vector from the generation (passages deleted from the store since are left out, as
-    SQLite search leaves them out of its hits)."""
+def passage_rows(knowledge_base: KnowledgeBase, index: LoadedIndex,
+                 doc_ids: set[str] | None = None) -> list[dict[str, Any]]:
+    """One row per passage the generation serves (of ``doc_ids`` only, when given): citation
+    fields from the store, validity and vector from the generation (passages deleted from
+    the store since are left out, as SQLite search leaves them out of its hits)."""
     store = knowledge_base.store
     live = np.ones(len(index.segment_ids), dtype=bool) if index.live is None else np.asarray(index.live)
+    if doc_ids is not None:
+        live = live & np.array([doc in doc_ids for doc in index.doc_ids], dtype=bool)
     positions = np.flatnonzero(live)
     ids = [index.segment_ids[i] for i in positions]
-    terms = {row.segment_id: row.terms for row in store.index_rows()}
+    terms = {row.segment_id: row.terms for row in store.index_rows(None if doc_ids is None else sorted(doc_ids))}
     answers = store.confirmed_answers_per_document()
     segments: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -174,11 +197,68 @@ def _count(client: Any, name: str) -> int:
     return int(client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
 
+def _aliases(listed: Any) -> list[str]:
+    """The aliases in a ``list_aliases`` answer: pymilvus 3 returns ``{"aliases": [...], ...}``,
+    older clients a list."""
+    return list(listed.get("aliases") or []) if isinstance(listed, dict) else list(listed)
+
+
 def _aliased(client: Any, alias: str) -> str | None:
-    try:
-        return client.describe_alias(alias)["collection_name"]
-    except Exception:  # pymilvus raises for an unknown alias; its error class differs by version
-        return None
+    """The collection ``alias`` names, or None. Asked of this knowledge base's own collections
+    (``describe_alias`` of an unknown alias makes pymilvus log an RPC error)."""
+    for name in client.list_collections():
+        if name.startswith(alias + "__") and alias in _aliases(client.list_aliases(collection_name=name)):
+            return name
+    return None
+
+
+def _description(knowledge_base: KnowledgeBase, index: LoadedIndex) -> dict[str, Any]:
+    bm25 = index.bm25.parameters
+    embedding = index.manifest.get("embedding") or {}
+    assert index.dense is not None
+    return {"kb_id": kb_id(knowledge_base), "generation": index.generation,
+            "model": embedding.get("model"), "model_id": embedding.get("model_id"),
+            "supervised": bool(embedding.get("supervised")), "dim": int(index.dense.dim),
+            "places": sorted({j for j in index.jurisdictions if j}), "k1": bm25.k1, "b": bm25.b}
+
+
+def _servable(knowledge_base: KnowledgeBase) -> LoadedIndex:
+    index = load_index(knowledge_base.kb_dir, expected_fingerprint=knowledge_base.tokenizer.fingerprint)
+    if index.dense is None or index.model is None:
+        raise PublishError("the generation has no passage vectors (or its model is missing): "
+                           "run `policykb build` first")
+    return index
+
+
+def document_signatures(knowledge_base: KnowledgeBase) -> dict[str, str]:
+    """{doc_id: digest of everything its rows in Milvus are made of, but the vectors}: when a
+    document was stored, its citation fields, validity, place and confirmed answers. A
+    document whose digest changed since the last publication is written again."""
+    store = knowledge_base.store
+    versions = store.document_versions()
+    validity = store.document_validity()
+    answers = store.confirmed_answers_per_document()
+    signatures = {}
+    for doc_id, document in store.documents_by_ids(versions).items():
+        facts = [versions[doc_id], validity.get(doc_id), answers.get(doc_id, 0),
+                 *(document[name] for name in ("title", "doc_number", "issuer", "date", "status",
+                                               "superseded_by", "jurisdiction")),
+                 document["metadata"].get("kind")]
+        signatures[doc_id] = hashlib.sha256(json.dumps(facts, ensure_ascii=False).encode()).hexdigest()[:16]
+    return signatures
+
+
+def _published_form(knowledge_base: KnowledgeBase, description: dict[str, Any]) -> dict[str, Any]:
+    """What every row was made with: a change of any of these rewrites the whole collection."""
+    return {"model_id": description["model_id"], "tokenizer": knowledge_base.tokenizer.fingerprint,
+            "k1": description["k1"], "b": description["b"], "dim": description["dim"]}
+
+
+def _record_published(knowledge_base: KnowledgeBase, collection: str, description: dict[str, Any]) -> None:
+    knowledge_base.store.set_meta(PUBLISHED_KEY, json.dumps(
+        {"collection": collection, "generation": description["generation"],
+         "form": _published_form(knowledge_base, description),
+         "documents": document_signatures(knowledge_base)}, ensure_ascii=False))
 
 
 def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None, vector_index: str = "FLAT",
@@ -189,10 +269,7 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
     server's choice for millions of passages).
     """
     began = time.perf_counter()
-    index = load_index(knowledge_base.kb_dir, expected_fingerprint=knowledge_base.tokenizer.fingerprint)
-    if index.dense is None or index.model is None:
-        raise PublishError("the generation has no passage vectors (or its model is missing): "
-                           "run `policykb build` first")
+    index = _servable(knowledge_base)
     client = client or connect(uri, token=token)
     alias = alias_name(kb_id(knowledge_base))
     previous = _aliased(client, alias)
@@ -201,13 +278,9 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
             client.drop_collection(name)
     name = collection_name(alias, index.generation, time.time_ns() // 1_000_000)
     bm25 = index.bm25.parameters
-    embedding = index.manifest.get("embedding") or {}
-    description = {"kb_id": kb_id(knowledge_base), "generation": index.generation,
-                   "model": embedding.get("model"), "model_id": embedding.get("model_id"),
-                   "supervised": bool(embedding.get("supervised")), "dim": int(index.dense.dim),
-                   "places": sorted({j for j in index.jurisdictions if j}), "k1": bm25.k1, "b": bm25.b}
+    description = _description(knowledge_base, index)
     rows = passage_rows(knowledge_base, index)
-    _create(client, name, int(index.dense.dim), description, k1=bm25.k1, b=bm25.b, vector_index=vector_index)
+    _create(client, name, int(description["dim"]), description, k1=bm25.k1, b=bm25.b, vector_index=vector_index)
     try:
         for start in range(0, len(rows), BATCH):
             client.insert(name, rows[start:start + BATCH])
@@ -227,20 +300,69 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
     if previous is not None and previous != name:
         client.drop_collection(previous)
         dropped.append(previous)
+    _record_published(knowledge_base, name, description)
     return Publication(uri, alias, name, index.generation, len(rows), tuple(dropped),
                        round(time.perf_counter() - began, 3))
 
 
+def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None, vector_index: str = "FLAT",
+           client: Any | None = None) -> Publication:
+    """Bring the collection the alias names up to the current generation, document by document.
+
+    The documents whose rows changed since the last publication (``document_signatures``)
+    are upserted by passage id, then their passages that no longer exist and the passages of
+    deleted documents are deleted, so a reader never misses a document that is still there.
+    Falls back to a full :func:`publish` when nothing was published yet, when the alias names
+    another collection than the one recorded, or when what every row is made with changed
+    (the embedding model, the tokenizer, BM25's parameters).
+    """
+    began = time.perf_counter()
+    index = _servable(knowledge_base)
+    client = client or connect(uri, token=token)
+    alias = alias_name(kb_id(knowledge_base))
+    recorded = json.loads(knowledge_base.store.meta(PUBLISHED_KEY) or "{}")
+    description = _description(knowledge_base, index)
+    collection = _aliased(client, alias)
+    if collection is None or collection != recorded.get("collection") \
+            or recorded.get("form") != _published_form(knowledge_base, description):
+        return publish(knowledge_base, uri, token=token, vector_index=vector_index, client=client)
+    before: dict[str, str] = recorded.get("documents") or {}
+    now = document_signatures(knowledge_base)
+    changed = {doc_id for doc_id, signature in now.items() if before.get(doc_id) != signature}
+    removed = sorted(before.keys() - now.keys())
+    rows = passage_rows(knowledge_base, index, changed) if changed else []
+    for start in range(0, len(rows), BATCH):
+        client.upsert(collection, rows[start:start + BATCH])
+    kept = {row["segment_id"] for row in rows}
+    stale = [hit["segment_id"] for start in range(0, len(changed), LOOKUP_CHUNK)
+             for hit in client.query(collection, filter=f"doc_id in {_json_list(sorted(changed)[start:start + LOOKUP_CHUNK])}",
+                                     output_fields=["segment_id"])
+             if hit["segment_id"] not in kept]
+    for start in range(0, len(stale), LOOKUP_CHUNK):
+        client.delete(collection, ids=stale[start:start + LOOKUP_CHUNK])
+    for start in range(0, len(removed), LOOKUP_CHUNK):
+        client.delete(collection, filter=f"doc_id in {_json_list(removed[start:start + LOOKUP_CHUNK])}")
+    client.flush(collection)
+    recorded_description = json.dumps({**description, "tokenizer": analyzer_tokenizer(client)}, ensure_ascii=False)
+    client.alter_collection_properties(collection, properties={PUBLICATION_PROPERTY: recorded_description})
+    _record_published(knowledge_base, collection, description)
+    return Publication(uri, alias, collection, index.generation, len(rows), (),
+                       round(time.perf_counter() - began, 3), removed=len(stale) + len(removed), full=False)
+
+
+def _json_list(values: list[str]) -> str:
+    return json.dumps(values, ensure_ascii=False)
+
+
 def record_backend(knowledge_base: KnowledgeBase, publication: Publication) -> None:
-    """Record in the store that this knowledge base is served from Milvus (``BACKEND_KEY``)."""
-    knowledge_base.store.set_meta(BACKEND_KEY, json.dumps(publication.backend_record(), ensure_ascii=False))
+    """Record that this knowledge base is served from the Milvus ``publication`` went to."""
+    knowledge_base.use_milvus(publication.uri)
 
 
 def backend_of(knowledge_base: KnowledgeBase) -> dict[str, Any]:
     """The recorded backend: ``{"backend": "sqlite"}`` unless a migration recorded another."""
-    value = knowledge_base.store.meta(BACKEND_KEY)
-    return json.loads(value) if value else {"backend": "sqlite"}
+    return knowledge_base.backend
 
 
-__all__ = ["BACKEND_KEY", "Publication", "PublishError", "backend_of", "connect", "kb_id",
-           "passage_rows", "publish", "record_backend"]
+__all__ = ["BACKEND_KEY", "Publication", "PublishError", "backend_of", "connect", "document_signatures", "kb_id",
+           "passage_rows", "publish", "record_backend", "update"]

@@ -1,30 +1,31 @@
 """Search a published generation in Milvus with the same answers as ``kb.search.Searcher``.
 
-Each half of the hybrid search runs on the server with the same filter (validity on a day,
-statuses, documents, places) written as a Milvus ``filter`` expression, and takes its
-``candidates`` best passages; the fusion is computed here exactly as ``kb.search`` computes
-it: ``bm25_weight`` x (BM25 x prior / the question's top BM25 x prior) + ``dense_weight`` x
-cosine x prior over the union of both lists, each candidate scored by both retrievers, or
-reciprocal rank fusion. Raw server scores are never added unnormalised. Hits are built from
-the fields Milvus returns alone; no local store is read.
+The server finds the candidates; policykb scores them. Each half of the hybrid search runs
+on the server with the same filter as SQLite's mask (validity on a day, statuses,
+documents, places) written as a Milvus ``filter`` expression: BM25 over the question's
+terms and its expansion terms, and inner product over the passage vectors, each taking
+``CANDIDATE_DEPTH`` x ``candidates`` passages. Each candidate comes back with its terms and
+its vector, and is then scored here exactly as ``kb.search`` scores it: BM25 with the
+generation's own statistics, the question's term weights and expansion weights
+(``kb.bm25.PassageScorer``), the cosine of its vector, the prior (place, answered
+documents); the ``candidates`` best of each half are fused by the same weighted or
+reciprocal-rank fusion, with the same familiarity-dependent weights and optional
+re-ranking. Raw server scores never enter a ranking, so a server's BM25 variant (Lucene's
+IDF, IDF per segment, the sign of its distances) can change which passages are candidates
+but never how they are ordered.
+
+What answers a question: the Milvus collection (candidates, every citation field, vectors)
+and the generation's query-side state in ``kb_dir`` (the embedding model, vocabulary and
+document frequencies, the off-topic classifier, the confirmed questions' vectors). The
+SQLite store's passages are not read.
 
 Server differences guarded against here:
 
 - BM25 distances: a Milvus server returns BM25 scores as positive distances (larger is
   better), Milvus Lite 3.x returns them negated. Both are read as their magnitude
-  (``bm25_score``): a BM25 score is never negative, so the magnitude is the score on both.
-- Cosines are computed here from the returned vectors, as SQLite computes them
-  (``vectors @ query``), so the dense half's scores do not depend on the server's arithmetic.
+  (``bm25_score``); they only order the server's candidates.
 - A reader that resolved the alias just before a publication dropped the collection it named
   retries once through the alias, which then names the new collection.
-
-Not done on Milvus yet (``kb.search`` does them over its local index): query expansion and
-term weighting (the server scores the question's own terms, each counted once per
-occurrence), the abstain checks (``abstain`` is accepted and ignored), familiarity-dependent
-fusion weights (the model's fixed weights are used) and re-ranking. The prior (place and
-answered documents) multiplies each half's scores after the server has cut its list, where
-SQLite cuts the weighted list: with the default settings (no place, no confirmed answers)
-the two are the same.
 """
 
 from __future__ import annotations
@@ -32,40 +33,50 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kb.cite import match_spans, snippet
-from kb.errors import InvalidQuestion
+from kb.bm25 import PassageScorer
+from kb.errors import BackendUnavailable, InvalidQuestion
 from kb.fusion import reciprocal_rank_fusion
-from kb.jurisdiction import NATIONAL, is_local_to, places_named
-from kb.milvus.schema import HIT_FIELDS, PUBLICATION_PROPERTY, SPARSE_FIELD, VECTOR_FIELD, terms_text
-from kb.normalize import normalize_for_matching, without_whitespace
+from kb.jurisdiction import is_local_to, places_named
+from kb.milvus.schema import HIT_FIELDS, PUBLICATION_PROPERTY, SPARSE_FIELD, TERMS_FIELD, VECTOR_FIELD, \
+    term_for_analyzer
+from kb.normalize import normalize_for_matching
+from kb.rerank import PASSAGE_HEAD
 from kb.search import (
     DEFAULT_TOP_K,
     FUSIONS,
     MAX_TOP_K,
     MODES,
-    SUPERVISED_WEIGHTS,
-    UNSUPERVISED_WEIGHTS,
-    Hit,
     SearchFilters,
     SearchResult,
-    SearchSettings,
+    Searcher,
     clean_question,
+    cited_hits,
 )
+from kb.term_weights import term_weights
 from kb.types import IN_FORCE
 
 if TYPE_CHECKING:
-    from kb.embedding import EmbeddingModel
     from kb.knowledge_base import KnowledgeBase
-    from kb.tokenize import PolicyTokenizer
 
 log = logging.getLogger(__name__)
+
+#: Each half asks the server for this many times ``candidates``: the server orders by its
+#: own BM25 (no term weights, Lucene's IDF), policykb re-scores and keeps ``candidates``.
+CANDIDATE_DEPTH = 2
+#: Milvus' largest ``limit``.
+SERVER_MAX_LIMIT = 16384
+#: How long the collection's description (its generation) is trusted before it is read again.
+DESCRIPTION_SECONDS = 1.0
+OUTPUT_FIELDS = [*HIT_FIELDS, TERMS_FIELD]
+#: The pause before a search retries through the alias (an alias switch takes milliseconds).
+RETRY_PAUSE_SECONDS = 0.05
 
 
 def bm25_score(distance: float) -> float:
@@ -103,31 +114,64 @@ def _ordered(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return sorted(ranked, key=lambda item: (-item[1], item[0]))
 
 
-class MilvusSearcher:
-    """Answers questions from the collection a knowledge base's alias names."""
+def _passage(entity: dict[str, Any]) -> dict[str, Any]:
+    """A returned row's citation fields as ``kb.search.cited_hits`` reads them."""
+    return {**entity, "doc_number": entity["doc_number"] or None, "issuer": entity["issuer"] or None,
+            "date": entity["date"] or None, "superseded_by": entity["superseded_by"] or None,
+            "section_path": json.loads(entity["section_path"]), "departments": json.loads(entity["departments"])}
 
-    def __init__(self, client: Any, alias: str, tokenizer: PolicyTokenizer, model: EmbeddingModel | None,
-                 settings: SearchSettings | None = None) -> None:
+
+class MilvusSearcher:
+    """Answers questions from the collection a knowledge base's alias names.
+
+    ``local`` is the SQLite searcher of the same generation: its query side (tokenizer,
+    model, statistics, abstention, expansion, familiarity, re-ranker) is reused, its
+    passages are not.
+    """
+
+    def __init__(self, client: Any, alias: str, local: Searcher) -> None:
         self.client = client
         self.alias = alias
-        self.tokenizer = tokenizer
-        self.model = model
-        self.settings = settings or SearchSettings()
+        self.local = local
+        self.index = local.index
+        self.store = local.store
+        self.tokenizer = local.tokenizer
+        self.settings = local.settings
+        self.model = local.index.model
+        self._scorer = PassageScorer(local.index.bm25)
+        self._description: tuple[float, dict[str, Any]] | None = None
         description = self.describe()
-        self.generation = str(description.get("generation") or "")
-        if model is not None and description.get("model_id") not in (None, model.model_id):
+        if self.model is not None and description.get("model_id") not in (None, self.model.model_id):
             log.warning("the collection was published with model %s, not %s: answering with BM25 only",
-                        description.get("model_id"), model.model_id)
+                        description.get("model_id"), self.model.model_id)
             self.model = None
-        self._places = [p for p in description.get("places", []) if p != NATIONAL]
-        auto = SUPERVISED_WEIGHTS if description.get("supervised") else UNSUPERVISED_WEIGHTS
-        self._weights = (auto[0] if self.settings.bm25_weight is None else self.settings.bm25_weight,
-                         auto[1] if self.settings.dense_weight is None else self.settings.dense_weight)
 
-    def describe(self) -> dict[str, Any]:
-        """What the publication recorded in the collection (generation, model, places, BM25)."""
-        properties = self.client.describe_collection(self.alias).get("properties") or {}
-        return json.loads(properties.get(PUBLICATION_PROPERTY) or "{}")
+    def describe(self, *, fresh: bool = False) -> dict[str, Any]:
+        """What the publication recorded in the collection (generation, model, places, BM25),
+        read again at most every ``DESCRIPTION_SECONDS``. While an alias switch is under way
+        (Milvus Lite moves an alias as a drop and a create) the last description stands."""
+        now = time.monotonic()
+        if fresh or self._description is None or now - self._description[0] > DESCRIPTION_SECONDS:
+            from pymilvus import MilvusException
+
+            try:
+                properties = self.client.describe_collection(self.alias).get("properties") or {}
+            except MilvusException as error:
+                if self._description is None or fresh:
+                    raise BackendUnavailable(f"Milvus cannot describe {self.alias}: {error}") from error
+                log.info("cannot describe %s now (%s); keeping the last description", self.alias, error)
+                return self._description[1]
+            self._description = (now, json.loads(properties.get(PUBLICATION_PROPERTY) or "{}"))
+        return self._description[1]
+
+    @property
+    def generation(self) -> str:
+        """The generation the collection serves now (a publication may have moved it on)."""
+        return str(self.describe().get("generation") or self.index.generation)
+
+    def prepare(self) -> None:
+        """Fit the query side now, as ``Searcher.prepare``."""
+        self.local.prepare()
 
     def _prior(self, entity: dict[str, Any], named: set[str]) -> float:
         """``kb.search``'s prior of one passage: place, other regions, answered documents."""
@@ -143,20 +187,22 @@ class MilvusSearcher:
         """Regions a zero ``foreign_weight`` removes (kb.search drops passages weighted 0)."""
         if self.settings.foreign_weight > 0:
             return []
-        return [p for p in self._places if p not in named and not is_local_to(p, self.settings.place)]
+        return [p for p in self.local._places if p not in named and not is_local_to(p, self.settings.place)]
 
     def _search(self, data: list[Any], field: str, metric: str, limit: int, expression: str) -> list[Any]:
         from pymilvus import MilvusException
 
         for attempt in (1, 2):
             try:
-                return list(self.client.search(self.alias, data=data, anns_field=field, limit=limit,
-                                               filter=expression, output_fields=HIT_FIELDS,
+                return list(self.client.search(self.alias, data=data, anns_field=field,
+                                               limit=min(limit, SERVER_MAX_LIMIT), filter=expression,
+                                               output_fields=OUTPUT_FIELDS,
                                                search_params={"metric_type": metric})[0])
             except MilvusException as error:
                 if attempt == 2:
-                    raise
+                    raise BackendUnavailable(f"Milvus did not answer a search through {self.alias}: {error}") from error
                 log.info("search through %s failed (%s); retrying once, as after an alias switch", self.alias, error)
+                time.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")
 
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
@@ -167,127 +213,111 @@ class MilvusSearcher:
             raise InvalidQuestion(f"top_k must be an integer from 1 to {max_top_k}", "top_k_invalid")
         if mode not in MODES:
             raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}", "mode_invalid")
-        fusion = fusion or self.settings.fusion
+        settings, local = self.settings, self.local
+        fusion = fusion or settings.fusion
         if fusion not in FUSIONS:
             raise InvalidQuestion(f"fusion must be one of {', '.join(FUSIONS)}", "fusion_invalid")
         text = clean_question(question)
         filters = filters or SearchFilters()
+        generation = self.generation
         terms = self.tokenizer.tokenize_query(text)
+        degraded = self.index.degraded
         if not terms:
-            return SearchResult(text, [], [], mode, self.generation, reason="no_searchable_terms")
+            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
+        if abstain and (local._specificity.question(terms, places=local._place_names) < settings.min_specificity
+                        or local.off_topic.is_off_topic(text)):
+            return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
         if mode != "bm25" and self.model is None:
             mode = "bm25"
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
-        named = places_named(normalize_for_matching(text), self._places)
+        named = places_named(normalize_for_matching(text), local._places)
         expression = filter_expression(filters, day, self._excluded_places(named))
-        count = max(candidates or self.settings.candidates, top_k)
+        count = max(candidates or settings.candidates, top_k)
         entities: dict[str, dict[str, Any]] = {}
-        bm25: dict[str, float] | None = None
+        query_weights: dict[str, float] | None = None
         bm25_top: list[tuple[str, float]] = []
         dense_top: list[tuple[str, float]] = []
-        cosines: dict[str, float] = {}
-        query_text = terms_text(terms)
-        if mode in ("hybrid", "bm25"):
-            bm25 = {}
-            for hit in self._search([query_text], SPARSE_FIELD, "BM25", count, expression):
-                entity = hit["entity"]
-                entities[entity["segment_id"]] = entity
-                bm25[entity["segment_id"]] = bm25_score(hit["distance"])
-            bm25_top = [(sid, score * self._prior(entities[sid], named)) for sid, score in bm25.items()]
-            bm25_top = [(sid, score) for sid, score in bm25_top if score > 0]
         query = None
+        if mode in ("hybrid", "bm25"):
+            extra = local.expansion.expand(text, terms) if settings.expansion else None
+            weights = term_weights(terms, local._specificity) if settings.term_weighting else None
+            # keyed as the terms field holds them (kb.milvus.schema escapes every term)
+            query_weights = {term_for_analyzer(term): weight
+                             for term, weight in self._scorer.query(terms, extra, weights).items()}
+            if query_weights:
+                for hit in self._search([" ".join(sorted(query_weights))], SPARSE_FIELD, "BM25",
+                                        CANDIDATE_DEPTH * count, expression):
+                    entities[hit["entity"]["segment_id"]] = hit["entity"]
+                bm25_top = self._best(list(entities), entities, lambda e: self._bm25(e, query_weights), named, count)
         if mode in ("hybrid", "dense"):
             assert self.model is not None
             query = self.model.encode([self.model.prepare_query(text, terms)])[0]
             if np.any(query):
-                for hit in self._search([query.tolist()], VECTOR_FIELD, "IP", count, expression):
-                    entity = hit["entity"]
-                    entities[entity["segment_id"]] = entity
-                    weighted = self._cosine(entity, query) * self._prior(entity, named)
-                    if weighted > 0:
-                        dense_top.append((entity["segment_id"], weighted))
+                found = []
+                for hit in self._search([query.tolist()], VECTOR_FIELD, "IP", CANDIDATE_DEPTH * count, expression):
+                    entities.setdefault(hit["entity"]["segment_id"], hit["entity"])
+                    found.append(hit["entity"]["segment_id"])
+                dense_top = self._best(found, entities, lambda e: self._cosine(e, query), named, count)
             else:
                 query = None
-        if query is not None:
-            cosines = {sid: self._cosine(entity, query) for sid, entity in entities.items()}
+        bm25 = {sid: self._bm25(entities[sid], query_weights) for sid in entities} \
+            if query_weights is not None else None
+        cosines = {sid: self._cosine(entities[sid], query) for sid in entities} if query is not None else None
         if mode == "hybrid" and fusion == "rrf":
-            fused = reciprocal_rank_fusion([_ordered(bm25_top), _ordered(dense_top)],
-                                           rrf_k=self.settings.rrf_k if rrf_k is None else rrf_k)
+            fused = reciprocal_rank_fusion([bm25_top, dense_top], rrf_k=settings.rrf_k if rrf_k is None else rrf_k)
         elif mode == "hybrid":
-            assert bm25 is not None
-            fused = self._weighted(bm25_top, dense_top, bm25, query_text, cosines, entities, named)
+            fused = self._weighted(bm25_top, dense_top, bm25 or {}, cosines, entities, named,
+                                   local._weights_for(query))
         else:
-            fused = _ordered(bm25_top or dense_top)
-        hits = self._hits(fused[:top_k], terms, entities, bm25, cosines if query is not None else None)
-        # the generation that answered: a publication may have switched the alias since this searcher began
-        generation = entities[hits[0].segment_id]["generation"] if hits else self.generation
-        return SearchResult(text, hits, terms, mode, generation, reason=None if hits else "no_match")
+            fused = bm25_top or dense_top
+        if mode == "hybrid" and settings.rerank and local.reranker is not None:
+            fused = local.reranker.rerank(text, fused, settings.rerank, lambda ids: {
+                sid: f"{entities[sid]['title']}：{entities[sid]['text'][:PASSAGE_HEAD]}" for sid in ids})
+        elif mode == "hybrid" and settings.rerank and degraded is None:
+            degraded = "pretrained_encoder_unavailable"
+
+        def scores(segment_id: str) -> dict[str, float | None]:
+            return {"bm25": None if bm25 is None else _round(bm25[segment_id]),
+                    "dense": None if cosines is None else _round(cosines[segment_id])}
+
+        hits = cited_hits(fused[:top_k], terms, {sid: _passage(entities[sid]) for sid, _ in fused[:top_k]}, scores)
+        return SearchResult(text, hits, terms, mode, generation, reason=None if hits else "no_match",
+                            degraded=degraded)
+
+    def _best(self, segment_ids: list[str], entities: dict[str, dict[str, Any]],
+              score: Callable[[dict[str, Any]], float], named: set[str], count: int) -> list[tuple[str, float]]:
+        """The ``count`` best candidates by score x prior, best first (``kb.search``'s cut);
+        candidates scoring zero are dropped."""
+        ranked = [(sid, score(entities[sid]) * self._prior(entities[sid], named)) for sid in segment_ids]
+        return _ordered([(sid, value) for sid, value in ranked if value > 0])[:count]
+
+    def _bm25(self, entity: dict[str, Any], query: dict[str, float] | None) -> float:
+        return self._scorer.score(entity[TERMS_FIELD].split(), query) if query else 0.0
 
     @staticmethod
     def _cosine(entity: dict[str, Any], query: np.ndarray) -> float:
         return float(np.asarray(entity[VECTOR_FIELD], dtype=np.float32) @ query)
 
     def _weighted(self, bm25_top: list[tuple[str, float]], dense_top: list[tuple[str, float]],
-                  bm25: dict[str, float], query_text: str, cosines: dict[str, float],
-                  entities: dict[str, dict[str, Any]], named: set[str]) -> list[tuple[str, float]]:
-        """``kb.search``'s linear fusion: every candidate scored by both retrievers."""
+                  bm25: dict[str, float], cosines: dict[str, float] | None, entities: dict[str, dict[str, Any]],
+                  named: set[str], weights: tuple[float, float]) -> list[tuple[str, float]]:
+        """``kb.search``'s linear fusion: every candidate of the union scored by both retrievers."""
         union = sorted({sid for sid, _ in bm25_top} | {sid for sid, _ in dense_top})
-        missing = [sid for sid in union if sid not in bm25]
-        if missing and bm25_top:  # the dense-only candidates' BM25 scores, from the same collection
-            for hit in self._search([query_text], SPARSE_FIELD, "BM25", len(missing),
-                                    f"segment_id in {_literal(missing)}"):
-                bm25[hit["entity"]["segment_id"]] = bm25_score(hit["distance"])
         top = max((score for _, score in bm25_top), default=0.0)
         fused = []
         for sid in union:
             prior = self._prior(entities[sid], named)
-            score = self._weights[0] * bm25.get(sid, 0.0) * prior / top if top > 0 else 0.0
-            if sid in cosines:
-                score += self._weights[1] * max(cosines[sid], 0.0) * prior
+            score = weights[0] * bm25.get(sid, 0.0) * prior / top if top > 0 else 0.0
+            if cosines is not None:
+                score += weights[1] * max(cosines[sid], 0.0) * prior
             fused.append((sid, score))
         return _ordered(fused)
 
-    def _hits(self, top: list[tuple[str, float]], terms: list[str], entities: dict[str, dict[str, Any]],
-              bm25: dict[str, float] | None, cosines: dict[str, float] | None) -> list[Hit]:
-        hits: list[Hit] = []
-        first_rank_of_text: dict[str, int] = {}
-        for segment_id, score in top:
-            entity = entities[segment_id]
-            text = entity["text"]
-            spans = match_spans(text, terms)
-            rank = len(hits) + 1
-            first_rank = first_rank_of_text.setdefault(without_whitespace(normalize_for_matching(text)), rank)
-            start = int(entity["start"])
-            hits.append(Hit(
-                rank=rank, score=round(float(score), 6), segment_id=segment_id, doc_id=entity["doc_id"],
-                title=entity["title"], doc_number=entity["doc_number"] or None, issuer=entity["issuer"] or None,
-                date=entity["date"] or None, status=entity["status"], superseded_by=entity["superseded_by"] or None,
-                kind=entity["kind"], section_path=json.loads(entity["section_path"]), locator=entity["locator"],
-                departments=json.loads(entity["departments"]), text=text, snippet=snippet(text, spans),
-                start=start, end=int(entity["end"]), highlights=[(start + s, start + e) for s, e in spans],
-                scores={"bm25": None if bm25 is None else _round(bm25.get(segment_id, 0.0)),
-                        "dense": None if cosines is None else _round(cosines.get(segment_id))},
-                same_text_as=first_rank if first_rank < rank else None,
-            ))
-        return hits
-
 
 def open_searcher(knowledge_base: KnowledgeBase, record: dict[str, Any], *, client: Any | None = None) -> MilvusSearcher:
-    """The searcher a knowledge base's recorded Milvus backend answers with (its model read from
-    ``kb_dir``, as the SQLite index reads it)."""
-    from kb.embedding import load_model
-    from kb.errors import EmbeddingModelError
+    """The searcher a knowledge base's recorded Milvus backend answers with: its collection,
+    and the query side of the generation ``kb_dir`` serves."""
     from kb.milvus.publish import connect
 
     client = client or connect(record["uri"], token=record.get("token"))
-    probe = MilvusSearcher(client, record["alias"], knowledge_base.tokenizer, None, knowledge_base.search_settings)
-    description = probe.describe()
-    model = None
-    if description.get("model"):
-        reference = description["model"]
-        path = knowledge_base.kb_dir / reference
-        try:
-            model = load_model(str(path) if path.exists() else str(Path(reference)))
-        except EmbeddingModelError as error:
-            log.error("%s; answering from Milvus with BM25 only", error)
-    return MilvusSearcher(client, record["alias"], knowledge_base.tokenizer, model, knowledge_base.search_settings)
+    return MilvusSearcher(client, record["alias"], knowledge_base.local_searcher())

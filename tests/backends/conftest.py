@@ -47,12 +47,11 @@ def contract_documents(policy_documents: list[Document]) -> list[Document]:
 
 
 def new_kb(directory: Path, documents: list[Document]) -> KnowledgeBase:
-    """A built knowledge base whose SQLite search does only what Milvus search does (no query
-    expansion, no term weighting: see kb.milvus.searcher)."""
+    """A built knowledge base with the default search settings (query expansion, term
+    weighting, abstention: both backends do all of it)."""
     knowledge_base = KnowledgeBase(directory, create=True)
     knowledge_base.add_documents(documents)
     knowledge_base.build()
-    knowledge_base.configure_search(expansion=False, term_weighting=False)
     return knowledge_base
 
 
@@ -117,16 +116,26 @@ def contract_kb(tmp_path_factory: pytest.TempPathFactory, policy_documents: list
 @pytest.fixture(scope="session")
 def milvus_searcher(contract_kb: KnowledgeBase, milvus_uri: str) -> Any:
     """The contract knowledge base published to Milvus, read through its alias."""
-    from kb.milvus import open_searcher, publish, record_backend
+    from kb.milvus import MilvusSearcher, open_searcher, publish
 
-    publication = publish(contract_kb, milvus_uri)
-    record_backend(contract_kb, publication)
-    return open_searcher(contract_kb, publication.backend_record())
+    publication = publish(contract_kb, milvus_uri)  # the backend is not recorded: contract_kb stays on SQLite
+    searcher = open_searcher(contract_kb, publication.backend_record())
+    assert isinstance(searcher, MilvusSearcher)
+    return searcher
+
+
+@pytest.fixture(scope="session")
+def sqlite_searcher(contract_kb: KnowledgeBase) -> Any:
+    """The contract knowledge base's own index, searched in process."""
+    from kb.search import Searcher
+
+    assert contract_kb.backend == {"backend": "sqlite"}
+    searcher = contract_kb.searcher
+    assert isinstance(searcher, Searcher)
+    return searcher
 
 
 @pytest.fixture(params=["sqlite", "milvus"])
 def backend(request: pytest.FixtureRequest, contract_kb: KnowledgeBase) -> Any:
     """Each backend's searcher in turn: the same tests run against both."""
-    if request.param == "sqlite":
-        return contract_kb.searcher
-    return request.getfixturevalue("milvus_searcher")
+    return request.getfixturevalue(f"{request.param}_searcher")

@@ -1,0 +1,151 @@
+"""A knowledge base created on Milvus: every command and the service follow the recorded backend.
+
+``policykb ingest --backend milvus`` records the backend; builds publish to it (document by
+document after the first), ``ask`` and ``serve`` answer from the collection. What is in the
+collection decides the answers: rows removed behind policykb's back stop being answered.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kb import KnowledgeBase
+from policykb.cli import cli
+from tests.conftest import ARTICLES
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def _write_corpus(directory: Path, articles: dict[str, tuple[str, list[str]]]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for doc_id, (title, bodies) in articles.items():
+        lines = [title, ""] + [f"第{NUMERALS[i]}条 {body}" for i, body in enumerate(bodies)]
+        (directory / f"{doc_id}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+def _run(*args: str) -> Any:
+    result = CliRunner().invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def _ask(kb_dir: Path, question: str, *options: str) -> dict[str, Any]:
+    result = _run("ask", question, "--kb", str(kb_dir), "--json", *options)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _rows(kb_dir: Path, expression: str) -> list[dict[str, Any]]:
+    knowledge_base = KnowledgeBase(kb_dir)
+    try:
+        record = knowledge_base.backend
+        return knowledge_base._milvus().query(record["alias"], filter=expression, output_fields=["segment_id", "text"])
+    finally:
+        knowledge_base.close()
+
+
+@pytest.fixture
+def milvus_kb(tmp_path: Path, milvus_uri: str) -> Path:
+    corpus = _write_corpus(tmp_path / "corpus", {k: v for k, v in ARTICLES.items() if not k.startswith("old-")})
+    kb_dir = tmp_path / "kb"
+    result = _run("ingest", str(corpus), "--kb", str(kb_dir), "--backend", "milvus", "--milvus-uri", milvus_uri,
+                  "--json")
+    assert result.exit_code == 0, result.output
+    return kb_dir
+
+
+def test_ingest_records_the_backend_and_publishes(milvus_kb: Path, milvus_uri: str) -> None:
+    from kb.milvus import MilvusSearcher
+
+    info = json.loads(_run("info", "--kb", str(milvus_kb)).output)
+    assert info["backend"]["backend"] == "milvus" and info["backend"]["uri"] == milvus_uri
+    assert len(_rows(milvus_kb, 'doc_id != ""')) == info["segments"]
+    knowledge_base = KnowledgeBase(milvus_kb)
+    assert isinstance(knowledge_base.searcher, MilvusSearcher)
+    knowledge_base.close()
+
+
+def test_ask_answers_from_what_milvus_holds(milvus_kb: Path) -> None:
+    answer = _ask(milvus_kb, "住房公积金怎么提取")
+    assert answer["hits"] and answer["hits"][0]["doc_id"] == "housing-fund"
+    assert answer["hits"][0]["departments"] == [] and answer["hits"][0]["highlights"]
+    # rows removed from the collection behind policykb's back are no longer answered: the answer
+    # comes from Milvus, not from the directory's own index
+    knowledge_base = KnowledgeBase(milvus_kb)
+    knowledge_base._milvus().delete(knowledge_base.backend["alias"], filter='doc_id == "housing-fund"')
+    knowledge_base.close()
+    after = _ask(milvus_kb, "住房公积金怎么提取")
+    assert "housing-fund" not in {hit["doc_id"] for hit in after["hits"]}
+
+
+def test_a_changed_document_is_upserted_and_a_deleted_one_removed(milvus_kb: Path, tmp_path: Path) -> None:
+    before = _rows(milvus_kb, 'doc_id != ""')
+    collection = KnowledgeBase(milvus_kb).store.meta("milvus_published")
+    changed = {"business": ("个体工商户条例", ["有经营能力的公民，经登记从事工商业经营的，为个体工商户。",
+                                                "申请登记为个体工商户，可以通过政务服务网在线申请注册登记。",
+                                                "个体工商户可以凭营业执照开立银行账户。"])}
+    corpus = _write_corpus(tmp_path / "changed", changed)
+    result = _run("ingest", str(corpus), "--kb", str(milvus_kb), "--json")
+    assert result.exit_code == 0, result.output
+    # the same collection, updated in place (a new one would be a full publication)
+    assert json.loads(KnowledgeBase(milvus_kb).store.meta("milvus_published"))["collection"] == \
+        json.loads(collection)["collection"]
+    rows = _rows(milvus_kb, 'doc_id == "business"')
+    stored = KnowledgeBase(milvus_kb).segments_of("business")
+    assert {row["segment_id"]: row["text"] for row in rows} == {s["segment_id"]: s["text"] for s in stored}
+    assert any("政务服务网" in row["text"] for row in rows)
+    assert len(_rows(milvus_kb, 'doc_id != ""')) == len(before) + 1
+    answer = _ask(milvus_kb, "个体工商户可以在网上申请登记吗")
+    assert answer["hits"][0]["doc_id"] == "business" and "政务服务网" in answer["hits"][0]["text"]
+
+    result = _run("delete", "business", "--kb", str(milvus_kb))
+    assert result.exit_code == 0, result.output
+    assert _rows(milvus_kb, 'doc_id == "business"') == []
+    assert "business" not in {hit["doc_id"] for hit in _ask(milvus_kb, "个体工商户怎么登记")["hits"]}
+
+
+def test_the_backend_is_chosen_when_the_knowledge_base_is_created(milvus_kb: Path, tmp_path: Path,
+                                                                  milvus_uri: str) -> None:
+    corpus = _write_corpus(tmp_path / "more", {"labour": ARTICLES["labour"]})
+    result = _run("ingest", str(corpus), "--kb", str(milvus_kb), "--backend", "sqlite")
+    assert result.exit_code == 2 and "chosen when a knowledge base is created" in result.output
+    result = _run("ingest", str(corpus), "--kb", str(tmp_path / "other"), "--backend", "milvus")
+    assert result.exit_code == 2 and "--milvus-uri" in result.output
+
+
+def test_an_unreachable_milvus_is_one_clean_line(milvus_kb: Path, tmp_path: Path) -> None:
+    from tests.backends.conftest import _free_port
+
+    knowledge_base = KnowledgeBase(milvus_kb)
+    knowledge_base.use_milvus(f"http://127.0.0.1:{_free_port()}")  # nothing listens there
+    knowledge_base.close()
+    result = _run("ask", "住房公积金怎么提取", "--kb", str(milvus_kb))
+    assert result.exit_code == 1 and "Milvus" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_two_service_workers_answer_from_one_milvus(milvus_kb: Path, tmp_path: Path) -> None:
+    from evaluation.bench.server import free_port, policykb_serve, running
+
+    port = free_port()
+    with running(policykb_serve(milvus_kb, port, workers=2), tmp_path / "serve.log", port=port,
+                 environment={"POLICYKB_RATE_LIMIT": "0"}):
+        answers = []
+        for _ in range(6):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", "/v1/ask", body=json.dumps({"question": "失业保险金怎么申请"}).encode(),
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read())))
+            connection.close()
+    assert all(status == 200 for status, _ in answers)
+    assert {body["hits"][0]["doc_id"] for _, body in answers} == {"unemployment"}
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log
