@@ -28,6 +28,7 @@ import numpy as np
 from kb.errors import BackendUnavailable, KBError
 from kb.index import LoadedIndex, load_index
 from kb.knowledge_base import BACKEND_KEY
+from kb.milvus.aliases import has_aliases, named, switch, unimplemented
 from kb.milvus.schema import (
     PUBLICATION_PROPERTY,
     SEGMENT_ID_BYTES,
@@ -178,8 +179,14 @@ def passage_rows(knowledge_base: KnowledgeBase, index: LoadedIndex,
 def analyzer_tokenizer(client: Any) -> str:
     """The tokenizer that keeps policykb's terms whole: a server's ``whitespace``; Milvus Lite 3.x
     (which names itself ``milvus_lite-<version>``) has none, and gets ``standard`` over escaped
-    terms (``kb.milvus.schema``)."""
-    version = str(client.get_server_version() or "")
+    terms (``kb.milvus.schema``). Milvus Lite 2.5 has no ``GetVersion`` (UNIMPLEMENTED) and has
+    ``whitespace``, as a server does."""
+    try:
+        version = str(client.get_server_version() or "")
+    except Exception as error:  # pymilvus passes grpc's error through; its class differs by version
+        if not unimplemented(error):
+            raise
+        version = ""
     return TOKENIZERS[1] if version.startswith("milvus_lite") else TOKENIZERS[0]
 
 
@@ -187,7 +194,8 @@ def _create(client: Any, name: str, dim: int, description: dict[str, Any], *, k1
             vector_index: str) -> str:
     tokenizer = analyzer_tokenizer(client)
     recorded = json.dumps({**description, "tokenizer": tokenizer}, ensure_ascii=False)
-    client.create_collection(name, schema=collection_schema(client, dim, tokenizer),
+    # recorded twice: Milvus Lite 3.x drops a collection's description, Milvus Lite 2.5 its properties
+    client.create_collection(name, schema=collection_schema(client, dim, tokenizer, description=recorded),
                              properties={PUBLICATION_PROPERTY: recorded},
                              index_params=index_params(client, k1=k1, b=b, vector_index=vector_index))
     return tokenizer
@@ -195,21 +203,6 @@ def _create(client: Any, name: str, dim: int, description: dict[str, Any], *, k1
 
 def _count(client: Any, name: str) -> int:
     return int(client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"])
-
-
-def _aliases(listed: Any) -> list[str]:
-    """The aliases in a ``list_aliases`` answer: pymilvus 3 returns ``{"aliases": [...], ...}``,
-    older clients a list."""
-    return list(listed.get("aliases") or []) if isinstance(listed, dict) else list(listed)
-
-
-def _aliased(client: Any, alias: str) -> str | None:
-    """The collection ``alias`` names, or None. Asked of this knowledge base's own collections
-    (``describe_alias`` of an unknown alias makes pymilvus log an RPC error)."""
-    for name in client.list_collections():
-        if name.startswith(alias + "__") and alias in _aliases(client.list_aliases(collection_name=name)):
-            return name
-    return None
 
 
 def _description(knowledge_base: KnowledgeBase, index: LoadedIndex) -> dict[str, Any]:
@@ -272,11 +265,13 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
     index = _servable(knowledge_base)
     client = client or connect(uri, token=token)
     alias = alias_name(kb_id(knowledge_base))
-    previous = _aliased(client, alias)
+    aliases = has_aliases(client)  # else a pointer collection stands for the alias (kb.milvus.aliases)
+    previous = named(client, alias, aliases=aliases)
     for name in client.list_collections():  # half-written leftovers of an interrupted publication
         if name.startswith(alias + "__") and name != previous:
             client.drop_collection(name)
-    name = collection_name(alias, index.generation, time.time_ns() // 1_000_000)
+    stamp = time.time_ns() // 1_000_000
+    name = collection_name(alias, index.generation, stamp)
     bm25 = index.bm25.parameters
     description = _description(knowledge_base, index)
     rows = passage_rows(knowledge_base, index)
@@ -292,10 +287,7 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
     except BaseException:
         client.drop_collection(name)
         raise
-    if previous is None:
-        client.create_alias(name, alias)
-    else:
-        client.alter_alias(name, alias)
+    switch(client, alias, name, stamp, previous, aliases=aliases)
     dropped = []
     if previous is not None and previous != name:
         client.drop_collection(previous)
@@ -322,7 +314,7 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
     alias = alias_name(kb_id(knowledge_base))
     recorded = json.loads(knowledge_base.store.meta(PUBLISHED_KEY) or "{}")
     description = _description(knowledge_base, index)
-    collection = _aliased(client, alias)
+    collection = named(client, alias)
     if collection is None or collection != recorded.get("collection") \
             or recorded.get("form") != _published_form(knowledge_base, description):
         return publish(knowledge_base, uri, token=token, vector_index=vector_index, client=client)
@@ -344,7 +336,12 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
         client.delete(collection, filter=f"doc_id in {_json_list(removed[start:start + LOOKUP_CHUNK])}")
     client.flush(collection)
     recorded_description = json.dumps({**description, "tokenizer": analyzer_tokenizer(client)}, ensure_ascii=False)
-    client.alter_collection_properties(collection, properties={PUBLICATION_PROPERTY: recorded_description})
+    try:
+        client.alter_collection_properties(collection, properties={PUBLICATION_PROPERTY: recorded_description})
+    except Exception as error:  # Milvus Lite 2.5: UNIMPLEMENTED; the description keeps the first generation
+        if not unimplemented(error):
+            raise
+        log.info("%s cannot record the generation it now holds (%s)", collection, error)
     _record_published(knowledge_base, collection, description)
     return Publication(uri, alias, collection, index.generation, len(rows), (),
                        round(time.perf_counter() - began, 3), removed=len(stale) + len(removed), full=False)

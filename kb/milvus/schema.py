@@ -37,7 +37,8 @@ SEGMENT_ID_BYTES = 512
 TERMS_BYTES = 65535
 INT_FIELDS = ("start", "end", "effective", "expires", "superseded_from", "answers")
 #: The collection property holding what the publication recorded (generation, model, places,
-#: BM25 parameters) as JSON. A property, not the description: Milvus Lite 3.x drops descriptions.
+#: BM25 parameters) as JSON. The description holds it too: Milvus Lite 3.x drops descriptions,
+#: Milvus Lite 2.5 properties.
 PUBLICATION_PROPERTY = "policykb.publication"
 VECTOR_FIELD = "vector"
 SPARSE_FIELD = "sparse"
@@ -68,11 +69,11 @@ def collection_name(alias: str, generation: str, stamp: int) -> str:
     return f"{alias}__{_NAME_CHARS.sub('_', generation)}__{stamp}"
 
 
-def collection_schema(client: Any, dim: int, tokenizer: str) -> Any:
+def collection_schema(client: Any, dim: int, tokenizer: str, description: str = "policykb passages") -> Any:
     """The passage collection's schema: citation fields, validity fields, vector, BM25."""
     from pymilvus import DataType, Function, FunctionType
 
-    schema = client.create_schema(auto_id=False, enable_dynamic_field=False, description="policykb passages")
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False, description=description)
     schema.add_field("segment_id", DataType.VARCHAR, max_length=SEGMENT_ID_BYTES, is_primary=True)
     for name, size in TEXT_FIELDS.items():
         schema.add_field(name, DataType.VARCHAR, max_length=size)

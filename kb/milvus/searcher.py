@@ -25,7 +25,15 @@ Server differences guarded against here:
   better), Milvus Lite 3.x returns them negated. Both are read as their magnitude
   (``bm25_score``); they only order the server's candidates.
 - A reader that resolved the alias just before a publication dropped the collection it named
-  retries once through the alias, which then names the new collection.
+  retries once through the alias, which then names the new collection. Milvus Lite 2.5 has
+  no aliases: the searcher resolves the alias' pointer collection itself
+  (``kb.milvus.aliases``), once, and again when a search fails.
+- What the publication recorded is read from the collection's properties, or where a server
+  dropped them (Milvus Lite 2.5) from its description.
+
+A result names the generation whose query side answered (the one ``kb_dir`` serves, which
+its build published); the collection may already hold a later one's passages on a replica
+that has not followed ``CURRENT`` yet.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from kb.bm25 import PassageScorer
 from kb.errors import BackendUnavailable, InvalidQuestion
 from kb.fusion import reciprocal_rank_fusion
 from kb.jurisdiction import is_local_to, places_named
+from kb.milvus.aliases import has_aliases, pointed
 from kb.milvus.schema import HIT_FIELDS, PUBLICATION_PROPERTY, SPARSE_FIELD, TERMS_FIELD, VECTOR_FIELD, \
     term_for_analyzer
 from kb.normalize import normalize_for_matching
@@ -72,8 +81,6 @@ log = logging.getLogger(__name__)
 CANDIDATE_DEPTH = 2
 #: Milvus' largest ``limit``.
 SERVER_MAX_LIMIT = 16384
-#: How long the collection's description (its generation) is trusted before it is read again.
-DESCRIPTION_SECONDS = 1.0
 OUTPUT_FIELDS = [*HIT_FIELDS, TERMS_FIELD]
 #: The pause before a search retries through the alias (an alias switch takes milliseconds).
 RETRY_PAUSE_SECONDS = 0.05
@@ -139,35 +146,38 @@ class MilvusSearcher:
         self.settings = local.settings
         self.model = local.index.model
         self._scorer = PassageScorer(local.index.bm25)
-        self._description: tuple[float, dict[str, Any]] | None = None
+        self._aliases = has_aliases(client)
+        self._resolved: str | None = None
         description = self.describe()
         if self.model is not None and description.get("model_id") not in (None, self.model.model_id):
             log.warning("the collection was published with model %s, not %s: answering with BM25 only",
                         description.get("model_id"), self.model.model_id)
             self.model = None
 
-    def describe(self, *, fresh: bool = False) -> dict[str, Any]:
-        """What the publication recorded in the collection (generation, model, places, BM25),
-        read again at most every ``DESCRIPTION_SECONDS``. While an alias switch is under way
-        (Milvus Lite moves an alias as a drop and a create) the last description stands."""
-        now = time.monotonic()
-        if fresh or self._description is None or now - self._description[0] > DESCRIPTION_SECONDS:
-            from pymilvus import MilvusException
-
-            try:
-                properties = self.client.describe_collection(self.alias).get("properties") or {}
-            except MilvusException as error:
-                if self._description is None or fresh:
-                    raise BackendUnavailable(f"Milvus cannot describe {self.alias}: {error}") from error
-                log.info("cannot describe %s now (%s); keeping the last description", self.alias, error)
-                return self._description[1]
-            self._description = (now, json.loads(properties.get(PUBLICATION_PROPERTY) or "{}"))
-        return self._description[1]
-
     @property
-    def generation(self) -> str:
-        """The generation the collection serves now (a publication may have moved it on)."""
-        return str(self.describe().get("generation") or self.index.generation)
+    def collection(self) -> str:
+        """The name searches address: the alias, or on a server without aliases (Milvus Lite
+        2.5) the collection its pointer names, resolved once and again after a failed search."""
+        if self._aliases:
+            return self.alias
+        if self._resolved is None:
+            self._resolved = pointed(self.client, self.alias) or self.alias
+        return self._resolved
+
+    def describe(self) -> dict[str, Any]:
+        """What the publication recorded in the collection (generation, model, places, BM25):
+        its property, or where a server dropped properties (Milvus Lite 2.5) its description."""
+        from pymilvus import MilvusException
+
+        try:
+            info = self.client.describe_collection(self.collection)
+        except MilvusException as error:
+            raise BackendUnavailable(f"Milvus cannot describe {self.alias}: {error}") from error
+        recorded = (info.get("properties") or {}).get(PUBLICATION_PROPERTY) or info.get("description") or "{}"
+        try:
+            return json.loads(recorded)
+        except ValueError:  # a description that is not a publication's record
+            return {}
 
     def prepare(self) -> None:
         """Fit the query side now, as ``Searcher.prepare``."""
@@ -194,7 +204,7 @@ class MilvusSearcher:
 
         for attempt in (1, 2):
             try:
-                return list(self.client.search(self.alias, data=data, anns_field=field,
+                return list(self.client.search(self.collection, data=data, anns_field=field,
                                                limit=min(limit, SERVER_MAX_LIMIT), filter=expression,
                                                output_fields=OUTPUT_FIELDS,
                                                search_params={"metric_type": metric})[0])
@@ -202,6 +212,7 @@ class MilvusSearcher:
                 if attempt == 2:
                     raise BackendUnavailable(f"Milvus did not answer a search through {self.alias}: {error}") from error
                 log.info("search through %s failed (%s); retrying once, as after an alias switch", self.alias, error)
+                self._resolved = None
                 time.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")
 
@@ -219,7 +230,7 @@ class MilvusSearcher:
             raise InvalidQuestion(f"fusion must be one of {', '.join(FUSIONS)}", "fusion_invalid")
         text = clean_question(question)
         filters = filters or SearchFilters()
-        generation = self.generation
+        generation = self.index.generation  # whose query side answers; builds publish it to Milvus
         terms = self.tokenizer.tokenize_query(text)
         degraded = self.index.degraded
         if not terms:

@@ -1,9 +1,10 @@
 """Fixtures of the backend-contract suite: one small knowledge base, served by SQLite and by Milvus.
 
 Milvus is a ``milvus-lite`` server started here on 127.0.0.1 (a free port, its own data
-directory), waited for and stopped by its PID at the end; ``POLICYKB_MILVUS_URI`` points the
-suite at another server instead (a cluster). Without ``pymilvus`` and ``milvus-lite`` the
-Milvus half skips, saying so.
+directory), waited for and stopped by its PID at the end: Milvus Lite 3.x (the ``milvus``
+extra) or, installed in an environment of its own, the C++ Milvus Lite 2.5 (the ``milvus25``
+extra). ``POLICYKB_MILVUS_URI`` points the suite at another server instead (a cluster).
+Without ``pymilvus`` and ``milvus-lite`` the Milvus half skips, saying so.
 """
 
 from __future__ import annotations
@@ -74,6 +75,26 @@ def _wait_for(port: int, process: subprocess.Popen) -> None:
     raise RuntimeError(f"milvus-lite server did not listen on 127.0.0.1:{port} in {SERVER_START_SECONDS} s")
 
 
+def _lite_server(data: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command (and environment) running the installed Milvus Lite as a server on
+    127.0.0.1:``port``: ``milvus-lite server`` for 3.x; for 2.5, which has no such command,
+    the bundled ``milvus`` binary with the arguments ``milvus_lite.server.Server`` gives it."""
+    from importlib.metadata import version
+
+    if int(version("milvus-lite").split(".")[0]) >= 3:
+        executable = shutil.which("milvus-lite", path=str(Path(sys.executable).parent)) or shutil.which("milvus-lite")
+        if executable is None:
+            pytest.skip("the milvus-lite command is not on PATH")
+        # --host 127.0.0.1 always: the server's default listens on every address
+        return ([executable, "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                dict(os.environ))
+    import milvus_lite
+
+    lib = Path(milvus_lite.__file__).parent / "lib"
+    return ([str(lib / "milvus"), str(data / "milvus.db"), f"127.0.0.1:{port}", "ERROR"],
+            {**os.environ, "LD_LIBRARY_PATH": f"{lib}:{os.environ.get('LD_LIBRARY_PATH', '')}"})
+
+
 @pytest.fixture(scope="session")
 def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Milvus to test against: POLICYKB_MILVUS_URI, or a milvus-lite server started here."""
@@ -83,15 +104,11 @@ def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield external
         return
     pytest.importorskip("milvus_lite", reason="milvus-lite is not installed (pip install 'policykb[milvus]')")
-    executable = shutil.which("milvus-lite", path=str(Path(sys.executable).parent)) or shutil.which("milvus-lite")
-    if executable is None:
-        pytest.skip("the milvus-lite command is not on PATH")
     port = _free_port()
     data = tmp_path_factory.mktemp("milvus-data")
+    command, environment = _lite_server(data, port)
     log = (data.parent / "milvus-lite.log").open("wb")
-    # --host 127.0.0.1 always: the server's default listens on every address
-    process = subprocess.Popen([executable, "server", "--data-dir", str(data), "--host", "127.0.0.1",
-                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=data)
     try:
         _wait_for(port, process)
         yield f"http://127.0.0.1:{port}"

@@ -113,7 +113,7 @@ def test_milvus_bm25_is_lucene_bm25_over_policykb_terms(contract_kb: Any, milvus
     for question in QUESTIONS:
         terms = contract_kb.tokenizer.tokenize_query(question)
         expected = _lucene_bm25(documents, terms)
-        raw = milvus_searcher.client.search(milvus_searcher.alias, data=[terms_text(terms)], anns_field="sparse",
+        raw = milvus_searcher.client.search(milvus_searcher.collection, data=[terms_text(terms)], anns_field="sparse",
                                             limit=10, output_fields=["segment_id"],
                                             search_params={"metric_type": "BM25"})[0]
         assert raw
@@ -190,7 +190,7 @@ def test_every_citation_field_is_the_same_on_both_backends(sqlite_searcher: Any,
 
 def test_bm25_scores_are_positive_whatever_sign_the_server_gives(milvus_searcher: Any) -> None:
     # Milvus Lite 3.x returns BM25 distances negated, a server positive: both read as the score
-    raw = milvus_searcher.client.search(milvus_searcher.alias, data=[terms_text(["住房公积金"])], anns_field="sparse",
+    raw = milvus_searcher.client.search(milvus_searcher.collection, data=[terms_text(["住房公积金"])], anns_field="sparse",
                                         limit=3, search_params={"metric_type": "BM25"})[0]
     assert raw and all(bm25_score(hit["distance"]) == abs(hit["distance"]) > 0 for hit in raw)
     assert bm25_score(-2.5) == bm25_score(2.5) == 2.5
@@ -278,6 +278,10 @@ def test_a_deleted_document_leaves_milvus_at_the_next_publication(tmp_path: Any,
     knowledge_base.build()
     publication = publish(knowledge_base, milvus_uri)
     assert publication.backend_record() == record  # the same alias, now naming the new collection
+    # a searcher opened before the publication reads the new collection through the alias
     result = _search(searcher, "个体工商户 登记", mode="hybrid", top_k=10)
     assert "business" not in {h.doc_id for h in result.hits}
-    assert result.generation == publication.generation == knowledge_base.searcher.index.generation
+    # and one opened after it names the generation that answered
+    fresh = _search(open_searcher(knowledge_base, record), "个体工商户 登记", mode="hybrid", top_k=10)
+    assert _ids(fresh) == _ids(result)
+    assert fresh.generation == publication.generation == knowledge_base.searcher.index.generation

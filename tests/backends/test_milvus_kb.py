@@ -30,8 +30,8 @@ def _write_corpus(directory: Path, articles: dict[str, tuple[str, list[str]]]) -
     return directory
 
 
-def _run(*args: str) -> Any:
-    result = CliRunner().invoke(cli, list(args))
+def _run(*args: str, env: dict[str, str | None] | None = None) -> Any:
+    result = CliRunner().invoke(cli, list(args), env=env)
     assert "Traceback" not in result.output
     return result
 
@@ -45,8 +45,8 @@ def _ask(kb_dir: Path, question: str, *options: str) -> dict[str, Any]:
 def _rows(kb_dir: Path, expression: str) -> list[dict[str, Any]]:
     knowledge_base = KnowledgeBase(kb_dir)
     try:
-        record = knowledge_base.backend
-        return knowledge_base._milvus().query(record["alias"], filter=expression, output_fields=["segment_id", "text"])
+        searcher = knowledge_base.searcher
+        return searcher.client.query(searcher.collection, filter=expression, output_fields=["segment_id", "text"])
     finally:
         knowledge_base.close()
 
@@ -79,7 +79,8 @@ def test_ask_answers_from_what_milvus_holds(milvus_kb: Path) -> None:
     # rows removed from the collection behind policykb's back are no longer answered: the answer
     # comes from Milvus, not from the directory's own index
     knowledge_base = KnowledgeBase(milvus_kb)
-    knowledge_base._milvus().delete(knowledge_base.backend["alias"], filter='doc_id == "housing-fund"')
+    searcher = knowledge_base.searcher
+    searcher.client.delete(searcher.collection, filter='doc_id == "housing-fund"')
     knowledge_base.close()
     after = _ask(milvus_kb, "住房公积金怎么提取")
     assert "housing-fund" not in {hit["doc_id"] for hit in after["hits"]}
@@ -116,7 +117,8 @@ def test_the_backend_is_chosen_when_the_knowledge_base_is_created(milvus_kb: Pat
     corpus = _write_corpus(tmp_path / "more", {"labour": ARTICLES["labour"]})
     result = _run("ingest", str(corpus), "--kb", str(milvus_kb), "--backend", "sqlite")
     assert result.exit_code == 2 and "chosen when a knowledge base is created" in result.output
-    result = _run("ingest", str(corpus), "--kb", str(tmp_path / "other"), "--backend", "milvus")
+    result = _run("ingest", str(corpus), "--kb", str(tmp_path / "other"), "--backend", "milvus",
+                  env={"POLICYKB_MILVUS_URI": None})
     assert result.exit_code == 2 and "--milvus-uri" in result.output
 
 
