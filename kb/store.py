@@ -316,11 +316,12 @@ class Store:
 
     # -- segments ----------------------------------------------------------------
 
-    def _segment_record(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _segment_record(self, row: dict[str, Any], *, with_terms: bool = False) -> dict[str, Any]:
         row = dict(row)
         row["section_path"] = json.loads(row["section_path"])
         row["departments"] = json.loads(row["departments"])
-        row.pop("terms", None)
+        if not with_terms:
+            row.pop("terms", None)
         return row
 
     def segment(self, segment_id: str) -> dict[str, Any]:
@@ -329,12 +330,13 @@ class Store:
         except sqlite_utils.db.NotFoundError:
             raise SegmentNotFound(f"no segment with id {segment_id!r}") from None
 
-    def segments_by_ids(self, segment_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def segments_by_ids(self, segment_ids: Sequence[str], *, with_terms: bool = False) -> dict[str, dict[str, Any]]:
+        """The segments of ``segment_ids`` that exist (``with_terms``: their index terms too)."""
         if not segment_ids:
             return {}
         marks = ",".join("?" * len(segment_ids))
         rows = self.db.query(f"SELECT * FROM segments WHERE segment_id IN ({marks})", list(segment_ids))
-        return {row["segment_id"]: self._segment_record(row) for row in rows}
+        return {row["segment_id"]: self._segment_record(row, with_terms=with_terms) for row in rows}
 
     def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY ordinal", [self.canonical_id(doc_id)])

@@ -11,6 +11,9 @@ whose collection was dropped resolves again (``kb.milvus.searcher``).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 #: The pointer collection's fields (a collection needs a vector field; it holds a constant).
@@ -28,11 +31,25 @@ def unimplemented(error: BaseException) -> bool:
     return callable(code) and getattr(code(), "name", None) == "UNIMPLEMENTED"
 
 
+@contextmanager
+def quiet_probe() -> Iterator[None]:
+    """Ask the server whether it has a call without pymilvus logging an ERROR when it has not
+    (pymilvus logs every failed RPC before raising it)."""
+    logger = logging.getLogger("pymilvus.decorators")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def has_aliases(client: Any) -> bool:
     """Whether the server has aliases: any answer to ``list_aliases`` but UNIMPLEMENTED (asked
     without a collection, so that no unknown name makes pymilvus log an RPC error)."""
     try:
-        client.list_aliases()
+        with quiet_probe():
+            client.list_aliases()
     except Exception as error:  # e.g. a privilege missing: the server has aliases all the same
         return not unimplemented(error)
     return True

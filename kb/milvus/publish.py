@@ -21,6 +21,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from kb.errors import BackendUnavailable, KBError
 from kb.index import LoadedIndex, load_index
 from kb.knowledge_base import BACKEND_KEY
-from kb.milvus.aliases import has_aliases, named, switch, unimplemented
+from kb.milvus.aliases import has_aliases, named, quiet_probe, switch, unimplemented
 from kb.milvus.schema import (
     PUBLICATION_PROPERTY,
     SEGMENT_ID_BYTES,
@@ -55,6 +56,10 @@ PUBLISHED_KEY = "milvus_published"
 BATCH = 256
 #: The environment variable holding the Milvus token.
 TOKEN_VARIABLE = "POLICYKB_MILVUS_TOKEN"
+#: Documents whose published passages one query lists (a law has at most a few hundred).
+STALE_QUERY_DOCUMENTS = 10
+#: Passages read from the store and the generation at a time while publishing.
+READ_BATCH = 4096
 #: Store lookups per query (SQLite's limit on bound parameters is higher; this stays far below).
 LOOKUP_CHUNK = 900
 
@@ -131,49 +136,53 @@ def _checked(name: str, value: str, limit: int, segment_id: str) -> str:
     return value
 
 
-def passage_rows(knowledge_base: KnowledgeBase, index: LoadedIndex,
-                 doc_ids: set[str] | None = None) -> list[dict[str, Any]]:
-    """One row per passage the generation serves (of ``doc_ids`` only, when given): citation
-    fields from the store, validity and vector from the generation (passages deleted from
-    the store since are left out, as SQLite search leaves them out of its hits)."""
+def passage_batches(knowledge_base: KnowledgeBase, index: LoadedIndex, doc_ids: set[str] | None = None,
+                    *, size: int = READ_BATCH) -> Iterator[list[dict[str, Any]]]:
+    """The rows of every passage the generation serves (of ``doc_ids`` only, when given), at most
+    ``size`` at a time, so that publishing millions of passages holds one batch in memory:
+    citation fields from the store, validity and vector from the generation. Passages deleted
+    from the store since are left out, as SQLite search leaves them out of its hits."""
     store = knowledge_base.store
     live = np.ones(len(index.segment_ids), dtype=bool) if index.live is None else np.asarray(index.live)
     if doc_ids is not None:
         live = live & np.array([doc in doc_ids for doc in index.doc_ids], dtype=bool)
-    positions = np.flatnonzero(live)
-    ids = [index.segment_ids[i] for i in positions]
-    terms = {row.segment_id: row.terms for row in store.index_rows(None if doc_ids is None else sorted(doc_ids))}
     answers = store.confirmed_answers_per_document()
-    segments: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        segments.update(store.segments_by_ids(ids[start:start + LOOKUP_CHUNK]))
-    documents = store.documents_by_ids({segment["doc_id"] for segment in segments.values()})
-    vectors = _vectors(index, positions)
-    rows = []
-    for position, segment_id, vector in zip(positions, ids, vectors):
-        segment = segments.get(segment_id)
-        if segment is None:
-            continue
-        document = documents[segment["doc_id"]]
-        text = {
-            "doc_id": segment["doc_id"], "title": document["title"] or "", "doc_number": document["doc_number"] or "",
-            "issuer": document["issuer"] or "", "date": document["date"] or "", "status": document["status"],
-            "superseded_by": document["superseded_by"] or "",
-            "kind": str(document["metadata"].get("kind") or "document"),
-            "section_path": json.dumps(segment["section_path"], ensure_ascii=False), "locator": segment["locator"],
-            "departments": json.dumps(segment["departments"], ensure_ascii=False), "text": segment["text"],
-            "jurisdiction": index.jurisdictions[position] or "", "generation": index.generation,
-        }
-        row: dict[str, Any] = {"segment_id": _checked("segment_id", segment_id, SEGMENT_ID_BYTES, segment_id)}
-        row.update({name: _checked(name, value, TEXT_FIELDS[name], segment_id) for name, value in text.items()})
-        row.update(start=int(segment["start"]), end=int(segment["end"]),
-                   effective=int(index.effective[position]), expires=int(index.expires[position]),
-                   superseded_from=int(index.superseded_from[position]),
-                   answers=int(answers.get(segment["doc_id"], 0)), vector=vector.tolist(),
-                   terms=_checked("terms", terms_text((terms.get(segment_id) or "").split()), TERMS_BYTES,
-                                  segment_id))
-        rows.append(row)
-    return rows
+    all_positions = np.flatnonzero(live)
+    for begin in range(0, len(all_positions), size):
+        positions = all_positions[begin:begin + size]
+        ids = [index.segment_ids[i] for i in positions]
+        segments: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            segments.update(store.segments_by_ids(ids[start:start + LOOKUP_CHUNK], with_terms=True))
+        documents = store.documents_by_ids({segment["doc_id"] for segment in segments.values()})
+        rows = []
+        for position, segment_id, vector in zip(positions, ids, _vectors(index, positions)):
+            segment = segments.get(segment_id)
+            if segment is not None:
+                rows.append(_row(index, int(position), segment_id, segment, documents[segment["doc_id"]],
+                                 answers.get(segment["doc_id"], 0), vector))
+        if rows:
+            yield rows
+
+
+def _row(index: LoadedIndex, position: int, segment_id: str, segment: dict[str, Any], document: dict[str, Any],
+         answers: int, vector: np.ndarray) -> dict[str, Any]:
+    text = {
+        "doc_id": segment["doc_id"], "title": document["title"] or "", "doc_number": document["doc_number"] or "",
+        "issuer": document["issuer"] or "", "date": document["date"] or "", "status": document["status"],
+        "superseded_by": document["superseded_by"] or "",
+        "kind": str(document["metadata"].get("kind") or "document"),
+        "section_path": json.dumps(segment["section_path"], ensure_ascii=False), "locator": segment["locator"],
+        "departments": json.dumps(segment["departments"], ensure_ascii=False), "text": segment["text"],
+        "jurisdiction": index.jurisdictions[position] or "", "generation": index.generation,
+    }
+    row: dict[str, Any] = {"segment_id": _checked("segment_id", segment_id, SEGMENT_ID_BYTES, segment_id)}
+    row.update({name: _checked(name, value, TEXT_FIELDS[name], segment_id) for name, value in text.items()})
+    row.update(start=int(segment["start"]), end=int(segment["end"]),
+               effective=int(index.effective[position]), expires=int(index.expires[position]),
+               superseded_from=int(index.superseded_from[position]), answers=int(answers), vector=vector.tolist(),
+               terms=_checked("terms", terms_text((segment.get("terms") or "").split()), TERMS_BYTES, segment_id))
+    return row
 
 
 def analyzer_tokenizer(client: Any) -> str:
@@ -182,7 +191,8 @@ def analyzer_tokenizer(client: Any) -> str:
     terms (``kb.milvus.schema``). Milvus Lite 2.5 has no ``GetVersion`` (UNIMPLEMENTED) and has
     ``whitespace``, as a server does."""
     try:
-        version = str(client.get_server_version() or "")
+        with quiet_probe():
+            version = str(client.get_server_version() or "")
     except Exception as error:  # pymilvus passes grpc's error through; its class differs by version
         if not unimplemented(error):
             raise
@@ -274,16 +284,18 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
     name = collection_name(alias, index.generation, stamp)
     bm25 = index.bm25.parameters
     description = _description(knowledge_base, index)
-    rows = passage_rows(knowledge_base, index)
     _create(client, name, int(description["dim"]), description, k1=bm25.k1, b=bm25.b, vector_index=vector_index)
+    passages = 0
     try:
-        for start in range(0, len(rows), BATCH):
-            client.insert(name, rows[start:start + BATCH])
+        for rows in passage_batches(knowledge_base, index):
+            for start in range(0, len(rows), BATCH):
+                client.insert(name, rows[start:start + BATCH])
+            passages += len(rows)
         client.flush(name)
         client.load_collection(name)
         written = _count(client, name)
-        if written != len(rows):
-            raise PublishError(f"Milvus holds {written} passages of {len(rows)} written to {name}")
+        if written != passages:
+            raise PublishError(f"Milvus holds {written} passages of {passages} written to {name}")
     except BaseException:
         client.drop_collection(name)
         raise
@@ -293,7 +305,7 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
         client.drop_collection(previous)
         dropped.append(previous)
     _record_published(knowledge_base, name, description)
-    return Publication(uri, alias, name, index.generation, len(rows), tuple(dropped),
+    return Publication(uri, alias, name, index.generation, passages, tuple(dropped),
                        round(time.perf_counter() - began, 3))
 
 
@@ -322,13 +334,15 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
     now = document_signatures(knowledge_base)
     changed = {doc_id for doc_id, signature in now.items() if before.get(doc_id) != signature}
     removed = sorted(before.keys() - now.keys())
-    rows = passage_rows(knowledge_base, index, changed) if changed else []
-    for start in range(0, len(rows), BATCH):
-        client.upsert(collection, rows[start:start + BATCH])
-    kept = {row["segment_id"] for row in rows}
-    stale = [hit["segment_id"] for start in range(0, len(changed), LOOKUP_CHUNK)
-             for hit in client.query(collection, filter=f"doc_id in {_json_list(sorted(changed)[start:start + LOOKUP_CHUNK])}",
-                                     output_fields=["segment_id"])
+    kept: set[str] = set()
+    for rows in passage_batches(knowledge_base, index, changed) if changed else ():
+        for start in range(0, len(rows), BATCH):
+            client.upsert(collection, rows[start:start + BATCH])
+        kept.update(row["segment_id"] for row in rows)
+    ordered = sorted(changed)  # a few documents a query: Milvus answers at most 16,384 rows
+    stale = [hit["segment_id"] for start in range(0, len(ordered), STALE_QUERY_DOCUMENTS)
+             for hit in client.query(collection, output_fields=["segment_id"],
+                                     filter=f"doc_id in {_json_list(ordered[start:start + STALE_QUERY_DOCUMENTS])}")
              if hit["segment_id"] not in kept]
     for start in range(0, len(stale), LOOKUP_CHUNK):
         client.delete(collection, ids=stale[start:start + LOOKUP_CHUNK])
@@ -337,13 +351,14 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
     client.flush(collection)
     recorded_description = json.dumps({**description, "tokenizer": analyzer_tokenizer(client)}, ensure_ascii=False)
     try:
-        client.alter_collection_properties(collection, properties={PUBLICATION_PROPERTY: recorded_description})
+        with quiet_probe():
+            client.alter_collection_properties(collection, properties={PUBLICATION_PROPERTY: recorded_description})
     except Exception as error:  # Milvus Lite 2.5: UNIMPLEMENTED; the description keeps the first generation
         if not unimplemented(error):
             raise
         log.info("%s cannot record the generation it now holds (%s)", collection, error)
     _record_published(knowledge_base, collection, description)
-    return Publication(uri, alias, collection, index.generation, len(rows), (),
+    return Publication(uri, alias, collection, index.generation, len(kept), (),
                        round(time.perf_counter() - began, 3), removed=len(stale) + len(removed), full=False)
 
 
@@ -362,4 +377,4 @@ def backend_of(knowledge_base: KnowledgeBase) -> dict[str, Any]:
 
 
 __all__ = ["BACKEND_KEY", "Publication", "PublishError", "backend_of", "connect", "document_signatures", "kb_id",
-           "passage_rows", "publish", "record_backend", "update"]
+           "passage_batches", "publish", "record_backend", "update"]
