@@ -10,6 +10,7 @@ repeats a higher hit's (a notice republished under several ids) says so in
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -53,6 +54,11 @@ MAX_TOP_K = 100
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 MODES = ("hybrid", "bm25", "dense")
+#: Departments or places one filter may name, and the longest name.
+MAX_FILTER_VALUES = 20
+MAX_FILTER_CHARS = 100
+#: What a filter may call national laws and rules.
+NATIONAL_NAMES = frozenset({NATIONAL, "全国", "国家"})
 #: An ISO day, e.g. "2020-03-01".
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FUSIONS = ("weighted", "rrf")
@@ -74,21 +80,33 @@ def _is_day(text: object) -> bool:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Which segments may be returned: by document and by validity status.
+    """Which segments may be returned: by document, validity, responsible department and place.
 
     By default only documents in force today are searched: in force means taken effect,
     not expired and not replaced by a later version on that day. ``as_of`` asks the same
     of another day (history); ``statuses`` widens the search to expired or superseded
-    documents whatever the day.
+    documents whatever the day. ``departments`` keeps passages that name one of these
+    responsible departments; ``places`` keeps documents of one of these jurisdictions
+    ("national" or 全国 for national laws and rules).
     """
 
     doc_ids: tuple[str, ...] = ()
     statuses: tuple[str, ...] = (IN_FORCE,)
     as_of: str | None = None
+    departments: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.as_of is not None and not _is_day(self.as_of):
             raise InvalidFilter(f"as_of must be a date like 2020-03-01, not {self.as_of!r}")
+        for name, values in (("departments", self.departments), ("places", self.places)):
+            if len(values) > MAX_FILTER_VALUES:
+                raise InvalidFilter(f"at most {MAX_FILTER_VALUES} {name}")
+            if any(not isinstance(v, str) or not v.strip() or len(v) > MAX_FILTER_CHARS for v in values):
+                raise InvalidFilter(f"each of {name} must be a name of 1 to {MAX_FILTER_CHARS} characters")
+        object.__setattr__(self, "places", tuple(NATIONAL if p.strip() in NATIONAL_NAMES else p.strip()
+                                                 for p in self.places))
+        object.__setattr__(self, "departments", tuple(d.strip() for d in self.departments))
         unknown = [s for s in self.statuses if s not in STATUSES]
         if unknown:
             raise InvalidFilter(f"unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}")
@@ -97,13 +115,15 @@ class SearchFilters:
 
     @classmethod
     def from_options(cls, *, doc_ids: Any = None, statuses: Any = None, include_expired: bool = False,
-                     include_superseded: bool = False, as_of: str | None = None) -> SearchFilters:
+                     include_superseded: bool = False, as_of: str | None = None, departments: Any = None,
+                     places: Any = None) -> SearchFilters:
         wanted = list(statuses) if statuses else [IN_FORCE]
         if include_expired and EXPIRED not in wanted:
             wanted.append(EXPIRED)
         if include_superseded and SUPERSEDED not in wanted:
             wanted.append(SUPERSEDED)
-        return cls(doc_ids=tuple(doc_ids or ()), statuses=tuple(wanted), as_of=as_of)
+        return cls(doc_ids=tuple(doc_ids or ()), statuses=tuple(wanted), as_of=as_of,
+                   departments=tuple(departments or ()), places=tuple(places or ()))
 
 
 @dataclass(frozen=True)
@@ -357,6 +377,11 @@ class Searcher:
             self._familiarity = Familiarity(questions, self.index.model, self.tokenizer)
         return self._familiarity
 
+    @functools.cached_property
+    def _position_of(self) -> dict[str, int]:
+        """Each passage's position (a delta's passage after the base's copy it replaces)."""
+        return {segment_id: i for i, segment_id in enumerate(self.index.segment_ids)}
+
     def _weights_for(self, query: np.ndarray | None) -> tuple[float, float]:
         """Fusion weights for this question: fixed, or following its familiarity."""
         familiarity = self.familiarity if self._follow_familiarity else None
@@ -372,6 +397,14 @@ class Searcher:
             np.logical_or.reduce(others)
         if filters.doc_ids:
             allowed &= np.isin(self._doc, [self._doc_codes[d] for d in filters.doc_ids if d in self._doc_codes])
+        if filters.places:
+            allowed &= np.isin(self._jurisdiction, [self._jurisdiction_codes[p] for p in filters.places
+                                                    if p in self._jurisdiction_codes])
+        if filters.departments:
+            named = np.zeros(len(allowed), dtype=bool)
+            named[[i for sid in self.store.segments_naming(filters.departments)
+                   if (i := self._position_of.get(sid)) is not None]] = True
+            allowed &= named
         if self.index.live is not None:  # base passages a later version of their document replaced
             allowed &= self.index.live
         return allowed
@@ -384,7 +417,7 @@ class Searcher:
         """
         day = filters.as_of or date.today().isoformat()
         named = tuple(sorted(places_named(normalize_for_matching(question), self._places)))
-        key = (day, filters.statuses, filters.doc_ids, named)
+        key = (day, filters.statuses, filters.doc_ids, filters.departments, filters.places, named)
         cached = self._weights_cache.get(key)
         if cached is None:
             allowed = self._mask(filters)

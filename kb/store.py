@@ -338,6 +338,14 @@ class Store:
         rows = self.db.query(f"SELECT * FROM segments WHERE segment_id IN ({marks})", list(segment_ids))
         return {row["segment_id"]: self._segment_record(row, with_terms=with_terms) for row in rows}
 
+    def segments_naming(self, departments: Sequence[str]) -> set[str]:
+        """The ids of the segments that name one of ``departments`` as responsible."""
+        rows = self.db.execute(
+            "SELECT segment_id FROM segments WHERE departments != '[]' AND EXISTS "
+            "(SELECT 1 FROM json_each(segments.departments) WHERE value IN (SELECT value FROM json_each(?)))",
+            [json.dumps(list(departments), ensure_ascii=False)])
+        return {segment_id for (segment_id,) in rows}
+
     def segments_of(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY ordinal", [self.canonical_id(doc_id)])
         return [self._segment_record(row) for row in rows]

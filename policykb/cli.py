@@ -304,9 +304,10 @@ def build(kb_dir: Path, retrain: bool, workers: int) -> None:
 
 
 def _filters(doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool,
-             as_of: str | None) -> SearchFilters:
+             as_of: str | None, departments: tuple[str, ...] = (), places: tuple[str, ...] = ()) -> SearchFilters:
     return SearchFilters.from_options(doc_ids=doc_ids, include_expired=include_expired,
-                                      include_superseded=include_superseded, as_of=as_of)
+                                      include_superseded=include_superseded, as_of=as_of,
+                                      departments=departments, places=places)
 
 
 def _print_result(result: SearchResult) -> None:
@@ -342,10 +343,14 @@ def _print_result(result: SearchResult) -> None:
 @click.option("--include-expired", is_flag=True, help="Also return expired documents.")
 @click.option("--include-superseded", is_flag=True, help="Also return superseded versions.")
 @click.option("--as-of", default=None, metavar="YYYY-MM-DD", help="Answer from what was in force on that day.")
+@click.option("--department", "departments", multiple=True,
+              help="Only passages naming this responsible department (repeatable).")
+@click.option("--place", "places", multiple=True,
+              help="Only documents of this jurisdiction, e.g. 常熟市; 全国 for national laws (repeatable).")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
 def ask(question: str | None, kb_dir: Path, top_k: int, as_json: bool, questions: Path | None,
         doc_ids: tuple[str, ...], include_expired: bool, include_superseded: bool, as_of: str | None,
-        mode: str) -> None:
+        departments: tuple[str, ...], places: tuple[str, ...], mode: str) -> None:
     """Answer a question with ranked, cited passages.
 
     \b
@@ -357,7 +362,7 @@ def ask(question: str | None, kb_dir: Path, top_k: int, as_json: bool, questions
         raise click.UsageError("give either a QUESTION or --questions FILE")
     with _clean_errors():
         knowledge_base = KnowledgeBase(kb_dir)
-        filters = _filters(doc_ids, include_expired, include_superseded, as_of)
+        filters = _filters(doc_ids, include_expired, include_superseded, as_of, departments, places)
         if questions is None:
             assert question is not None
             result = knowledge_base.search(question, top_k=top_k, filters=filters, mode=mode)

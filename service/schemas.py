@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from kb import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K, SearchFilters
+from kb import DEFAULT_TOP_K, MAX_FILTER_CHARS, MAX_FILTER_VALUES, MAX_QUESTION_CHARS, MAX_TOP_K, SearchFilters
 
 Status = Literal["in_force", "expired", "superseded"]
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -49,6 +49,20 @@ class AskFilters(BaseModel):
     include_superseded: StrictBool = Field(False, description="Also search superseded documents.")
     as_of: StrictStr | None = Field(None, description="Search what was in force on this day (YYYY-MM-DD) "
                                     "instead of today.")
+    departments: list[StrictStr] = Field(default_factory=list, max_length=MAX_FILTER_VALUES,
+                                         description="Only passages naming one of these responsible departments.")
+    places: list[StrictStr] = Field(default_factory=list, max_length=MAX_FILTER_VALUES,
+                                    description="Only documents of these jurisdictions (e.g. 常熟市; 全国 for "
+                                                "national laws and rules).")
+
+    @field_validator("departments", "places")
+    @classmethod
+    def _valid_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name.strip() or len(name) > MAX_FILTER_CHARS:
+                raise ValueError(f"a name is 1 to {MAX_FILTER_CHARS} characters")
+            _no_surrogates(name)
+        return names
 
     @field_validator("doc_ids")
     @classmethod
@@ -63,7 +77,8 @@ class AskFilters(BaseModel):
         """The engine's filter (raises ``kb.InvalidFilter`` on a combination it refuses)."""
         return SearchFilters.from_options(doc_ids=self.doc_ids, statuses=self.statuses,
                                           include_expired=self.include_expired,
-                                          include_superseded=self.include_superseded, as_of=self.as_of)
+                                          include_superseded=self.include_superseded, as_of=self.as_of,
+                                          departments=self.departments, places=self.places)
 
 
 class AskRequest(BaseModel):

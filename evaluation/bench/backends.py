@@ -25,12 +25,10 @@ from kb import KnowledgeBase
 
 
 def _describe(knowledge_base: KnowledgeBase) -> str:
-    backend = knowledge_base.backend
-    if backend["backend"] != "milvus":
+    if knowledge_base.backend["backend"] != "milvus":
         return "sqlite"
-    searcher = knowledge_base.searcher
-    version = searcher.client.get_server_version()  # type: ignore[union-attr]
-    return f"milvus {version}"
+    version = knowledge_base.searcher.server_version()  # type: ignore[union-attr]
+    return f"milvus {version or '(no GetVersion: Milvus Lite 2.5)'}"
 
 
 def measure(kb_dirs: list[Path], questions: list[str], rounds: int) -> dict[str, Any]:

@@ -31,6 +31,9 @@ from kb.index import LoadedIndex, load_index
 from kb.knowledge_base import BACKEND_KEY
 from kb.milvus.aliases import has_aliases, named, quiet_probe, switch, unimplemented
 from kb.milvus.schema import (
+    DEPARTMENT_BYTES,
+    DEPARTMENT_LIST_CAPACITY,
+    SCHEMA_VERSION,
     PUBLICATION_PROPERTY,
     SEGMENT_ID_BYTES,
     TERMS_BYTES,
@@ -165,6 +168,12 @@ def passage_batches(knowledge_base: KnowledgeBase, index: LoadedIndex, doc_ids: 
             yield rows
 
 
+def _department_list(departments: list[str], segment_id: str) -> list[str]:
+    if len(departments) > DEPARTMENT_LIST_CAPACITY:
+        raise PublishError(f"{segment_id}: more than {DEPARTMENT_LIST_CAPACITY} responsible departments")
+    return [_checked("a department", name, DEPARTMENT_BYTES, segment_id) for name in departments]
+
+
 def _row(index: LoadedIndex, position: int, segment_id: str, segment: dict[str, Any], document: dict[str, Any],
          answers: int, vector: np.ndarray) -> dict[str, Any]:
     text = {
@@ -181,23 +190,28 @@ def _row(index: LoadedIndex, position: int, segment_id: str, segment: dict[str, 
     row.update(start=int(segment["start"]), end=int(segment["end"]),
                effective=int(index.effective[position]), expires=int(index.expires[position]),
                superseded_from=int(index.superseded_from[position]), answers=int(answers), vector=vector.tolist(),
+               department_list=_department_list(segment["departments"], segment_id),
                terms=_checked("terms", terms_text((segment.get("terms") or "").split()), TERMS_BYTES, segment_id))
     return row
+
+
+def server_version(client: Any) -> str:
+    """What the server calls its version; "" where it has no ``GetVersion`` (Milvus Lite 2.5)."""
+    try:
+        with quiet_probe():
+            return str(client.get_server_version() or "")
+    except Exception as error:  # pymilvus passes grpc's error through; its class differs by version
+        if not unimplemented(error):
+            raise
+        return ""
 
 
 def analyzer_tokenizer(client: Any) -> str:
     """The tokenizer that keeps policykb's terms whole: a server's ``whitespace``; Milvus Lite 3.x
     (which names itself ``milvus_lite-<version>``) has none, and gets ``standard`` over escaped
-    terms (``kb.milvus.schema``). Milvus Lite 2.5 has no ``GetVersion`` (UNIMPLEMENTED) and has
-    ``whitespace``, as a server does."""
-    try:
-        with quiet_probe():
-            version = str(client.get_server_version() or "")
-    except Exception as error:  # pymilvus passes grpc's error through; its class differs by version
-        if not unimplemented(error):
-            raise
-        version = ""
-    return TOKENIZERS[1] if version.startswith("milvus_lite") else TOKENIZERS[0]
+    terms (``kb.milvus.schema``). Milvus Lite 2.5 has no ``GetVersion`` and has ``whitespace``,
+    as a server does."""
+    return TOKENIZERS[1] if server_version(client).startswith("milvus_lite") else TOKENIZERS[0]
 
 
 def _create(client: Any, name: str, dim: int, description: dict[str, Any], *, k1: float, b: float,
@@ -253,7 +267,7 @@ def document_signatures(knowledge_base: KnowledgeBase) -> dict[str, str]:
 
 def _published_form(knowledge_base: KnowledgeBase, description: dict[str, Any]) -> dict[str, Any]:
     """What every row was made with: a change of any of these rewrites the whole collection."""
-    return {"model_id": description["model_id"], "tokenizer": knowledge_base.tokenizer.fingerprint,
+    return {"schema": SCHEMA_VERSION, "model_id": description["model_id"], "tokenizer": knowledge_base.tokenizer.fingerprint,
             "k1": description["k1"], "b": description["b"], "dim": description["dim"]}
 
 
@@ -377,4 +391,4 @@ def backend_of(knowledge_base: KnowledgeBase) -> dict[str, Any]:
 
 
 __all__ = ["BACKEND_KEY", "Publication", "PublishError", "backend_of", "connect", "document_signatures", "kb_id",
-           "passage_batches", "publish", "record_backend", "update"]
+           "passage_batches", "publish", "server_version", "record_backend", "update"]

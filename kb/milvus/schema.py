@@ -36,6 +36,13 @@ TEXT_FIELDS: dict[str, int] = {
 SEGMENT_ID_BYTES = 512
 TERMS_BYTES = 65535
 INT_FIELDS = ("start", "end", "effective", "expires", "superseded_from", "answers")
+#: The responsible departments as an array, for the department filter (``array_contains_any``);
+#: ``departments`` keeps them as the citation shows them.
+DEPARTMENT_LIST_FIELD = "department_list"
+DEPARTMENT_LIST_CAPACITY = 64
+DEPARTMENT_BYTES = 512
+#: Bumped when the fields change: a collection of another schema is published anew, not updated.
+SCHEMA_VERSION = 2
 #: The collection property holding what the publication recorded (generation, model, places,
 #: BM25 parameters) as JSON. The description holds it too: Milvus Lite 3.x drops descriptions,
 #: Milvus Lite 2.5 properties.
@@ -79,6 +86,8 @@ def collection_schema(client: Any, dim: int, tokenizer: str, description: str = 
         schema.add_field(name, DataType.VARCHAR, max_length=size)
     for name in INT_FIELDS:
         schema.add_field(name, DataType.INT64)
+    schema.add_field(DEPARTMENT_LIST_FIELD, DataType.ARRAY, element_type=DataType.VARCHAR,
+                     max_capacity=DEPARTMENT_LIST_CAPACITY, max_length=DEPARTMENT_BYTES)
     schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dim)
     schema.add_field(TERMS_FIELD, DataType.VARCHAR, max_length=TERMS_BYTES, enable_analyzer=True,
                      analyzer_params={"tokenizer": tokenizer})

@@ -53,8 +53,15 @@ from kb.errors import BackendUnavailable, InvalidQuestion
 from kb.fusion import reciprocal_rank_fusion
 from kb.jurisdiction import is_local_to, places_named
 from kb.milvus.aliases import has_aliases, pointed
-from kb.milvus.schema import HIT_FIELDS, PUBLICATION_PROPERTY, SPARSE_FIELD, TERMS_FIELD, VECTOR_FIELD, \
-    term_for_analyzer
+from kb.milvus.schema import (
+    DEPARTMENT_LIST_FIELD,
+    HIT_FIELDS,
+    PUBLICATION_PROPERTY,
+    SPARSE_FIELD,
+    TERMS_FIELD,
+    VECTOR_FIELD,
+    term_for_analyzer,
+)
 from kb.normalize import normalize_for_matching
 from kb.rerank import PASSAGE_HEAD
 from kb.search import (
@@ -113,6 +120,10 @@ def filter_expression(filters: SearchFilters, day: int, excluded_places: Sequenc
     expression = "(" + " or ".join(allowed) + ")"
     if filters.doc_ids:
         expression += f" and doc_id in {_literal(filters.doc_ids)}"
+    if filters.places:
+        expression += f" and jurisdiction in {_literal(filters.places)}"
+    if filters.departments:
+        expression += f" and array_contains_any({DEPARTMENT_LIST_FIELD}, {_literal(filters.departments)})"
     if excluded_places:
         expression += f" and jurisdiction not in {_literal(excluded_places)}"
     return expression
@@ -183,6 +194,12 @@ class MilvusSearcher:
             return json.loads(recorded)
         except ValueError:  # a description that is not a publication's record
             return {}
+
+    def server_version(self) -> str:
+        """What the server calls its version ("" where it has no ``GetVersion``)."""
+        from kb.milvus.publish import server_version
+
+        return server_version(self.client)
 
     def prepare(self) -> None:
         """Fit the query side now, as ``Searcher.prepare``."""

@@ -43,6 +43,9 @@ FILTERS = {
     "everything": SearchFilters.from_options(include_expired=True, include_superseded=True),
     "documents": SearchFilters(doc_ids=("housing-fund", "old-housing-fund", "subsidy-2018")),
     "only_superseded": SearchFilters(statuses=("superseded",)),
+    "department": SearchFilters(departments=("住房公积金管理中心", "不存在的部门")),
+    "place": SearchFilters.from_options(places=["常熟市"], include_superseded=True),
+    "place_and_document": SearchFilters(places=("常熟市",), doc_ids=("subsidy-2022", "housing-fund")),
 }
 #: Fields that only say how a backend scored (BM25's IDF differs, see test_bm25_scores...).
 SCORE_FIELDS = {"score", "scores"}
@@ -166,6 +169,10 @@ def test_validity_filters_mean_what_they_say_on_each_backend(backend: Any) -> No
     assert "old-housing-fund" in documents(FILTERS["expired"])
     assert documents(FILTERS["documents"]) == {"housing-fund"}
     assert documents(FILTERS["only_superseded"]) == {"subsidy-2018"}
+    assert documents(FILTERS["department"]) == {"housing-fund"}
+    assert documents(FILTERS["place"]) == {"subsidy-2018", "subsidy-2022"}
+    assert documents(FILTERS["place_and_document"]) == {"subsidy-2022"}
+    assert documents(SearchFilters(places=("全国",))) == set()  # no national law in this knowledge base
 
 
 @pytest.mark.parametrize("mode", ["bm25", "hybrid"])
@@ -220,6 +227,12 @@ def test_a_term_is_one_unchanged_token_for_the_whitespace_and_the_standard_analy
 def test_escaping_never_merges_two_terms() -> None:
     terms = ["a_b", "a-b", "ab", "AB", "a_2d_b", "_"]
     assert len({term_for_analyzer(term) for term in terms}) == len(terms)
+
+
+def test_department_and_place_filters_are_expressions_over_their_fields() -> None:
+    expression = filter_expression(SearchFilters(departments=("住房公积金管理中心",), places=("全国", "常熟市")), 20200101)
+    assert expression.endswith(' and jurisdiction in ["national", "常熟市"] '
+                               'and array_contains_any(department_list, ["住房公积金管理中心"])')
 
 
 def test_filter_expression_reads_like_the_sqlite_mask() -> None:

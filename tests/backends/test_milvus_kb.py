@@ -151,3 +151,37 @@ def test_two_service_workers_answer_from_one_milvus(milvus_kb: Path, tmp_path: P
     assert {body["hits"][0]["doc_id"] for _, body in answers} == {"unemployment"}
     log = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log
+
+
+def test_a_new_version_supersedes_the_published_old_one(tmp_path: Path, policy_documents: Any,
+                                                         milvus_uri: str) -> None:
+    import dataclasses
+
+    from kb import SearchFilters
+    from tests.backends.conftest import ISSUER, SUBSIDY, SUBSIDY_NEW
+    from tests.conftest import make_document
+
+    knowledge_base = KnowledgeBase(tmp_path / "kb", create=True)
+    knowledge_base.use_milvus(milvus_uri)
+    old = dataclasses.replace(make_document("subsidy-2018", *SUBSIDY), date="2018-05-01", issuer=ISSUER)
+    knowledge_base.add_documents([*policy_documents, old])
+    knowledge_base.build()
+
+    def published(doc_id: str) -> list[dict[str, Any]]:
+        searcher = knowledge_base.searcher
+        return searcher.client.query(searcher.collection, filter=f'doc_id == "{doc_id}"',
+                                     output_fields=["status", "superseded_by", "superseded_from"])
+
+    assert {row["status"] for row in published("subsidy-2018")} == {"in_force"}
+    new = dataclasses.replace(make_document("subsidy-2022", *SUBSIDY_NEW), date="2022-03-01", issuer=ISSUER)
+    knowledge_base.add_documents([new])
+    manifest = knowledge_base.build(incremental=True)
+    assert manifest["published"]["passages"] >= len(new.segments)
+    rows = published("subsidy-2018")
+    assert rows and all(row["status"] == "superseded" and row["superseded_by"] == "subsidy-2022"
+                        and row["superseded_from"] == 20220301 for row in rows)
+    today = knowledge_base.search("灵活就业人员社会保险补贴", top_k=10)
+    assert today.hits[0].doc_id == "subsidy-2022" and "subsidy-2018" not in {h.doc_id for h in today.hits}
+    history = knowledge_base.search("灵活就业人员社会保险补贴", top_k=10, filters=SearchFilters(as_of="2020-01-01"))
+    assert history.hits[0].doc_id == "subsidy-2018"
+    knowledge_base.close()

@@ -63,6 +63,21 @@ def test_ask_json_carries_the_full_citation(seed_kb: Path) -> None:
     assert hit["text"] in text  # stored text of this item is unchanged by cleaning
 
 
+def test_ask_filters_by_responsible_department_and_place(seed_kb: Path) -> None:
+    def ask(*options: str) -> dict:
+        result = CliRunner().invoke(cli, ["ask", "信息公开", "--kb", str(seed_kb), "--top-k", "20", "--json", *options])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    everything = ask()
+    finance = ask("--department", "财政局")
+    assert finance["hits"] and all("财政局" in hit["departments"] for hit in finance["hits"])
+    assert len(finance["hits"]) < len(everything["hits"])
+    assert ask("--place", "常熟市")["hits"] and ask("--place", "全国")["hits"] == []
+    refused = CliRunner().invoke(cli, ["ask", "信息公开", "--kb", str(seed_kb), "--department", " "])
+    assert refused.exit_code == 1 and "departments" in refused.output and "Traceback" not in refused.output
+
+
 def test_human_output_names_document_section_and_departments(seed_kb: Path) -> None:
     result = CliRunner().invoke(cli, ["ask", "预决算信息公开", "--kb", str(seed_kb), "--top-k", "1"])
     assert result.exit_code == 0

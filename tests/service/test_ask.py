@@ -122,6 +122,32 @@ def test_doc_ids_filter_limits_the_documents(client: TestClient) -> None:
     assert {hit["doc_id"] for hit in shown["hits"]} == {HOUSING_FUND_OLD}
 
 
+def test_department_filter_keeps_passages_naming_that_department(client: TestClient) -> None:
+    result = ask(client, "政务公开 民政 发放", top_k=20, filters={"departments": ["市政务办"]})
+    assert result["hits"] and all("市政务办" in hit["departments"] for hit in result["hits"])
+    assert {hit["segment_id"] for hit in result["hits"]} == {ZHENGWU_S34, f"{ZHENGWU}#s4"}
+    both = ask(client, "政务公开 尊老金 发放", top_k=20, filters={"departments": ["市政务办", "市民政局"]})
+    assert {hit["doc_id"] for hit in both["hits"]} == {ZHENGWU, ELDERLY}
+
+
+def test_place_filter_keeps_documents_of_that_jurisdiction(client: TestClient) -> None:
+    question = "保险 医疗 补贴"
+    national = ask(client, question, top_k=20, filters={"places": ["全国"]})
+    assert national["hits"] and {hit["doc_id"] for hit in national["hits"]} == {SOCIAL_INSURANCE}
+    province = ask(client, question, top_k=20, filters={"places": ["江苏省"]})
+    assert {hit["doc_id"] for hit in province["hits"]} == {MEDICAL}
+    city = ask(client, question, top_k=20, filters={"places": ["常熟市"], "doc_ids": [STARTUP, MEDICAL]})
+    assert {hit["doc_id"] for hit in city["hits"]} == {STARTUP}
+
+
+@pytest.mark.parametrize("filters", [{"departments": [""]}, {"places": ["   "]}, {"departments": ["部" * 101]},
+                                     {"places": ["常熟市"] * 21}, {"departments": "市政务办"}, {"places": [1]}])
+def test_bad_department_or_place_filters_are_refused_with_a_code(client: TestClient, filters: dict) -> None:
+    response = client.post("/v1/ask", json={"question": "政务公开", "filters": filters})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_filter"
+
+
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
 def test_each_mode_answers_and_says_which_it_used(client: TestClient, mode: str) -> None:
     result = ask(client, "政务公开目录集中公开", mode=mode)
