@@ -29,7 +29,7 @@ import numpy as np
 from kb.errors import BackendUnavailable, KBError
 from kb.index import LoadedIndex, load_index
 from kb.knowledge_base import BACKEND_KEY
-from kb.milvus.aliases import has_aliases, named, quiet_probe, switch, unimplemented
+from kb.milvus.aliases import has_aliases, named, query_rows, quiet_probe, switch, unimplemented
 from kb.milvus.schema import (
     DEPARTMENT_BYTES,
     DEPARTMENT_LIST_CAPACITY,
@@ -353,11 +353,11 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
         for start in range(0, len(rows), BATCH):
             client.upsert(collection, rows[start:start + BATCH])
         kept.update(row["segment_id"] for row in rows)
-    ordered = sorted(changed)  # a few documents a query: Milvus answers at most 16,384 rows
+    ordered = sorted(changed & before.keys())  # only documents published before have rows to lose
     stale = [hit["segment_id"] for start in range(0, len(ordered), STALE_QUERY_DOCUMENTS)
-             for hit in client.query(collection, output_fields=["segment_id"],
-                                     filter=f"doc_id in {_json_list(ordered[start:start + STALE_QUERY_DOCUMENTS])}")
-             if hit["segment_id"] not in kept]
+             for hit in query_rows(client, collection, f"doc_id in {_json_list(ordered[start:start + STALE_QUERY_DOCUMENTS])}",
+                                   ["segment_id"])
+             if hit["segment_id"] not in kept]  # a few documents a query: Milvus answers at most 16,384 rows
     for start in range(0, len(stale), LOOKUP_CHUNK):
         client.delete(collection, ids=stale[start:start + LOOKUP_CHUNK])
     for start in range(0, len(removed), LOOKUP_CHUNK):

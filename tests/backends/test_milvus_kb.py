@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb import KnowledgeBase
+from kb.milvus.aliases import query_rows
 from policykb.cli import cli
 from tests.conftest import ARTICLES
 
@@ -46,7 +47,7 @@ def _rows(kb_dir: Path, expression: str) -> list[dict[str, Any]]:
     knowledge_base = KnowledgeBase(kb_dir)
     try:
         searcher = knowledge_base.searcher
-        return searcher.client.query(searcher.collection, filter=expression, output_fields=["segment_id", "text"])
+        return query_rows(searcher.client, searcher.collection, expression, ["segment_id", "text"])
     finally:
         knowledge_base.close()
 
@@ -169,8 +170,8 @@ def test_a_new_version_supersedes_the_published_old_one(tmp_path: Path, policy_d
 
     def published(doc_id: str) -> list[dict[str, Any]]:
         searcher = knowledge_base.searcher
-        return searcher.client.query(searcher.collection, filter=f'doc_id == "{doc_id}"',
-                                     output_fields=["status", "superseded_by", "superseded_from"])
+        return query_rows(searcher.client, searcher.collection, f'doc_id == "{doc_id}"',
+                          ["status", "superseded_by", "superseded_from"])
 
     assert {row["status"] for row in published("subsidy-2018")} == {"in_force"}
     new = dataclasses.replace(make_document("subsidy-2022", *SUBSIDY_NEW), date="2022-03-01", issuer=ISSUER)
