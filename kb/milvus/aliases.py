@@ -62,6 +62,19 @@ def query_rows(client: Any, collection: str, expression: str, fields: list[str])
         raise
 
 
+def get_rows(client: Any, collection: str, ids: list[str], fields: list[str]) -> list[dict[str, Any]]:
+    """``client.get`` by primary key, with Milvus Lite 2.5's empty answer read as in ``query_rows``."""
+    from pymilvus import MilvusException
+
+    try:
+        with quiet_probe():
+            return list(client.get(collection, ids=ids, output_fields=fields))
+    except MilvusException as error:
+        if EMPTY_ARRAY_QUERY_ERROR in str(error):
+            return []
+        raise
+
+
 def has_aliases(client: Any) -> bool:
     """Whether the server has aliases: any answer to ``list_aliases`` but UNIMPLEMENTED (asked
     without a collection, so that no unknown name makes pymilvus log an RPC error)."""

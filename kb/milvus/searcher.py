@@ -52,7 +52,7 @@ from kb.bm25 import PassageScorer
 from kb.errors import BackendUnavailable, InvalidQuestion
 from kb.fusion import reciprocal_rank_fusion
 from kb.jurisdiction import is_local_to, places_named
-from kb.milvus.aliases import has_aliases, pointed
+from kb.milvus.aliases import get_rows, has_aliases, pointed
 from kb.milvus.schema import (
     DEPARTMENT_LIST_FIELD,
     HIT_FIELDS,
@@ -93,7 +93,12 @@ BM25_DEPTH = 4
 DENSE_DEPTH = 2
 #: Milvus' largest ``limit``.
 SERVER_MAX_LIMIT = 16384
-OUTPUT_FIELDS = [*HIT_FIELDS, TERMS_FIELD]
+#: What a search returns of each candidate: what policykb scores it with (its terms, its place
+#: and its document's confirmed answers), never its text or vector, which only the passages
+#: kept need (``CITATION_FIELDS``; vectors for BM25's candidates): on Milvus Lite 2.5 the full
+#: rows of 400 candidates took 50 ms to return where these took 10 ms.
+CANDIDATE_FIELDS = ["segment_id", TERMS_FIELD, "jurisdiction", "answers"]
+CITATION_FIELDS = [field for field in HIT_FIELDS if field != VECTOR_FIELD]
 #: The pause before a search retries through the alias (an alias switch takes milliseconds).
 RETRY_PAUSE_SECONDS = 0.05
 
@@ -221,22 +226,34 @@ class MilvusSearcher:
             return []
         return [p for p in self.local._places if p not in named and not is_local_to(p, self.settings.place)]
 
-    def _search(self, data: list[Any], field: str, metric: str, limit: int, expression: str) -> list[Any]:
+    def _through_alias(self, call: Callable[[str], Any], what: str) -> Any:
+        """``call(collection)``, retried once through the alias when it fails: the collection a
+        reader resolved may have been dropped by a publication that moved the alias on."""
         from pymilvus import MilvusException
 
         for attempt in (1, 2):
             try:
-                return list(self.client.search(self.collection, data=data, anns_field=field,
-                                               limit=min(limit, SERVER_MAX_LIMIT), filter=expression,
-                                               output_fields=OUTPUT_FIELDS,
-                                               search_params={"metric_type": metric})[0])
+                return call(self.collection)
             except MilvusException as error:
                 if attempt == 2:
-                    raise BackendUnavailable(f"Milvus did not answer a search through {self.alias}: {error}") from error
-                log.info("search through %s failed (%s); retrying once, as after an alias switch", self.alias, error)
+                    raise BackendUnavailable(f"Milvus did not answer {what} through {self.alias}: {error}") from error
+                log.info("%s through %s failed (%s); retrying once, as after an alias switch", what, self.alias, error)
                 self._resolved = None
                 time.sleep(RETRY_PAUSE_SECONDS)
         raise AssertionError("unreachable")
+
+    def _search(self, data: list[Any], field: str, metric: str, limit: int, expression: str) -> list[Any]:
+        return self._through_alias(lambda collection: list(self.client.search(
+            collection, data=data, anns_field=field, limit=min(limit, SERVER_MAX_LIMIT), filter=expression,
+            output_fields=CANDIDATE_FIELDS, search_params={"metric_type": metric})[0]), "a search")
+
+    def _rows(self, segment_ids: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
+        """``fields`` of these passages, by primary key (those deleted since are absent)."""
+        if not segment_ids:
+            return {}
+        rows = self._through_alias(lambda collection: get_rows(self.client, collection, segment_ids, fields),
+                                   "a passage lookup")
+        return {row["segment_id"]: row for row in rows}
 
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
@@ -266,7 +283,8 @@ class MilvusSearcher:
         named = places_named(normalize_for_matching(text), local._places)
         expression = filter_expression(filters, day, self._excluded_places(named))
         count = max(candidates or settings.candidates, top_k)
-        entities: dict[str, dict[str, Any]] = {}
+        entities: dict[str, dict[str, Any]] = {}  # each candidate's CANDIDATE_FIELDS
+        cosines: dict[str, float] = {}
         query_weights: dict[str, float] | None = None
         bm25_top: list[tuple[str, float]] = []
         dense_top: list[tuple[str, float]] = []
@@ -288,32 +306,39 @@ class MilvusSearcher:
             if np.any(query):
                 found = []
                 for hit in self._search([query.tolist()], VECTOR_FIELD, "IP", DENSE_DEPTH * count, expression):
-                    entities.setdefault(hit["entity"]["segment_id"], hit["entity"])
-                    found.append(hit["entity"]["segment_id"])
-                dense_top = self._best(found, entities, lambda e: self._cosine(e, query), named, count)
+                    segment_id = hit["entity"]["segment_id"]
+                    entities.setdefault(segment_id, hit["entity"])
+                    cosines[segment_id] = float(hit["distance"])  # inner product of unit vectors
+                    found.append(segment_id)
+                dense_top = self._best(found, entities, lambda e: cosines[e["segment_id"]], named, count)
             else:
                 query = None
         bm25 = {sid: self._bm25(entities[sid], query_weights) for sid in entities} \
             if query_weights is not None else None
-        cosines = {sid: self._cosine(entities[sid], query) for sid in entities} if query is not None else None
+        if query is not None and mode == "hybrid":  # fusion scores BM25's candidates by their cosine too
+            missing = [sid for sid, _ in bm25_top if sid not in cosines]
+            cosines.update({sid: self._cosine(row, query)
+                            for sid, row in self._rows(missing, ["segment_id", VECTOR_FIELD]).items()})
         if mode == "hybrid" and fusion == "rrf":
             fused = reciprocal_rank_fusion([bm25_top, dense_top], rrf_k=settings.rrf_k if rrf_k is None else rrf_k)
         elif mode == "hybrid":
-            fused = self._weighted(bm25_top, dense_top, bm25 or {}, cosines, entities, named,
-                                   local._weights_for(query))
+            fused = self._weighted(bm25_top, dense_top, bm25 or {}, cosines if query is not None else None,
+                                   entities, named, local._weights_for(query))
         else:
             fused = bm25_top or dense_top
         if mode == "hybrid" and settings.rerank and local.reranker is not None:
             fused = local.reranker.rerank(text, fused, settings.rerank, lambda ids: {
-                sid: f"{entities[sid]['title']}：{entities[sid]['text'][:PASSAGE_HEAD]}" for sid in ids})
+                sid: f"{row['title']}：{row['text'][:PASSAGE_HEAD]}"
+                for sid, row in self._rows(list(ids), ["segment_id", "title", "text"]).items()})
         elif mode == "hybrid" and settings.rerank and degraded is None:
             degraded = "pretrained_encoder_unavailable"
 
         def scores(segment_id: str) -> dict[str, float | None]:
             return {"bm25": None if bm25 is None else _round(bm25[segment_id]),
-                    "dense": None if cosines is None else _round(cosines[segment_id])}
+                    "dense": None if query is None else _round(cosines.get(segment_id))}
 
-        hits = cited_hits(fused[:top_k], terms, {sid: _passage(entities[sid]) for sid, _ in fused[:top_k]}, scores)
+        shown = self._rows([sid for sid, _ in fused[:top_k]], CITATION_FIELDS)  # a passage deleted since: left out
+        hits = cited_hits(fused[:top_k], terms, {sid: _passage(row) for sid, row in shown.items()}, scores)
         return SearchResult(text, hits, terms, mode, generation, reason=None if hits else "no_match",
                             degraded=degraded)
 
@@ -342,7 +367,7 @@ class MilvusSearcher:
             prior = self._prior(entities[sid], named)
             score = weights[0] * bm25.get(sid, 0.0) * prior / top if top > 0 else 0.0
             if cosines is not None:
-                score += weights[1] * max(cosines[sid], 0.0) * prior
+                score += weights[1] * max(cosines.get(sid, 0.0), 0.0) * prior
             fused.append((sid, score))
         return _ordered(fused)
 
