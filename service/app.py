@@ -18,7 +18,14 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from kb import EmbeddingModelError, IndexMismatch, IndexNotBuilt, KnowledgeBase, answer_on_one_blas_thread
+from kb import (
+    BackendUnavailable,
+    EmbeddingModelError,
+    IndexMismatch,
+    IndexNotBuilt,
+    KnowledgeBase,
+    answer_on_one_blas_thread,
+)
 from service.access import SerializedKB
 from service.access_log import install_on as install_access_log_filter
 from service.activity import ActivityLog
@@ -74,6 +81,8 @@ def create_app(settings: ServiceSettings, *, ingest: Ingest | None = None) -> Fa
                 log.info("serving %s, index %s", settings.kb_dir, generation)
             except (IndexNotBuilt, IndexMismatch, EmbeddingModelError) as error:
                 log.warning("no servable index yet (%s); answering 503 until one is built", error)
+            except BackendUnavailable as error:  # a replica may start before its Milvus is back
+                log.warning("%s; answering 503 until it answers", error)
             activity.available()  # opened now so a problem shows at start-up; answers never wait on it
             app.state.kb = kb
             app.state.activity = activity

@@ -128,6 +128,7 @@ async def healthz(kb: KB) -> JSONResponse:
             responses=_errors(503))
 def readyz(kb: KB) -> JSONResponse:
     """200 once an index generation is loaded (switching to a newer one if it appeared); 503
-    (``index_not_built``/``index_unavailable``) while there is nothing to search, so a load
+    (``index_not_built``/``index_unavailable``, or ``backend_unavailable`` while the Milvus a
+    knowledge base is served from does not answer) while there is nothing to search, so a load
     balancer keeps traffic away."""
     return JSONResponse(kb.health())

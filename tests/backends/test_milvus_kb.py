@@ -186,3 +186,28 @@ def test_a_new_version_supersedes_the_published_old_one(tmp_path: Path, policy_d
     history = knowledge_base.search("灵活就业人员社会保险补贴", top_k=10, filters=SearchFilters(as_of="2020-01-01"))
     assert history.hits[0].doc_id == "subsidy-2018"
     knowledge_base.close()
+
+
+def test_a_service_whose_milvus_is_down_starts_and_answers_503_until_it_is_back(milvus_kb: Path,
+                                                                               milvus_uri: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from service import ServiceSettings, create_app
+    from tests.backends.conftest import _free_port
+
+    knowledge_base = KnowledgeBase(milvus_kb)
+    knowledge_base.use_milvus(f"http://127.0.0.1:{_free_port()}")  # nothing listens there
+    knowledge_base.close()
+    with TestClient(create_app(ServiceSettings(kb_dir=milvus_kb, rate_limit=None)),
+                    raise_server_exceptions=False) as client:
+        assert client.get("/healthz").status_code == 200
+        for response in (client.get("/readyz"), client.post("/v1/ask", json={"question": "住房公积金怎么提取"})):
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "backend_unavailable"
+            assert "Traceback" not in response.text and "127.0.0.1" not in response.text
+        knowledge_base = KnowledgeBase(milvus_kb)
+        knowledge_base.use_milvus(milvus_uri)  # Milvus is back (the record names the live server again)
+        knowledge_base.close()
+        assert client.get("/readyz").status_code == 200
+        answer = client.post("/v1/ask", json={"question": "住房公积金怎么提取"})
+        assert answer.status_code == 200 and answer.json()["hits"][0]["doc_id"] == "housing-fund"
