@@ -281,16 +281,21 @@ class KnowledgeBase:
         record = self.backend
         if record["backend"] != "milvus":
             raise KBError("this knowledge base is served from SQLite: `policykb migrate --to milvus` first")
-        client = self._milvus()  # says so in one line where Milvus support is not installed
+        def missed(error: Exception) -> BackendUnavailable:
+            return BackendUnavailable(f"the index is built here but Milvus at {record['uri']} did not take it "
+                                      f"({error}); `policykb publish` tries again")
+
+        try:
+            client = self._milvus()  # says so in one line where Milvus support is not installed
+        except BackendUnavailable as error:
+            raise missed(error) from error
         from pymilvus import MilvusException
 
         write = publish if full else update
         try:
             return write(self, record["uri"], vector_index=vector_index, client=client)
         except MilvusException as error:
-            raise BackendUnavailable(
-                f"the index is built here but Milvus at {record['uri']} did not take it ({error}); "
-                "`policykb publish` tries again") from error
+            raise missed(error) from error
 
     def resolve_versions(self, *, today: date | None = None) -> int:
         """Work out versions, supersession and expiry from the documents' own dates.

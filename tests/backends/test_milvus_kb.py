@@ -211,3 +211,31 @@ def test_a_service_whose_milvus_is_down_starts_and_answers_503_until_it_is_back(
         assert client.get("/readyz").status_code == 200
         answer = client.post("/v1/ask", json={"question": "住房公积金怎么提取"})
         assert answer.status_code == 200 and answer.json()["hits"][0]["doc_id"] == "housing-fund"
+
+
+def test_publish_catches_milvus_up_after_a_build_it_missed(milvus_kb: Path, tmp_path: Path, milvus_uri: str) -> None:
+    from tests.backends.conftest import _free_port
+
+    knowledge_base = KnowledgeBase(milvus_kb)
+    knowledge_base.use_milvus(f"http://127.0.0.1:{_free_port()}")  # Milvus away during the next ingest
+    knowledge_base.close()
+    changed = {"unemployment": ("失业保险条例", ["失业人员可以通过线上平台申请领取失业保险金。"])}
+    result = _run("ingest", str(_write_corpus(tmp_path / "changed", changed)), "--kb", str(milvus_kb))
+    assert result.exit_code == 1 and "policykb publish" in result.output
+    knowledge_base = KnowledgeBase(milvus_kb)
+    knowledge_base.use_milvus(milvus_uri)  # back
+    knowledge_base.close()
+    assert not any("线上平台" in row["text"] for row in _rows(milvus_kb, 'doc_id == "unemployment"'))
+    result = _run("publish", "--kb", str(milvus_kb), "--json")
+    assert result.exit_code == 0, result.output
+    publication = json.loads(result.output)
+    assert publication["full"] is False and publication["passages"] >= 1
+    assert any("线上平台" in row["text"] for row in _rows(milvus_kb, 'doc_id == "unemployment"'))
+    assert _ask(milvus_kb, "失业保险金可以网上申请吗")["hits"][0]["doc_id"] == "unemployment"
+
+
+def test_publish_on_a_sqlite_knowledge_base_says_what_to_do(tmp_path: Path) -> None:
+    corpus = _write_corpus(tmp_path / "corpus", {"labour": ARTICLES["labour"]})
+    assert _run("ingest", str(corpus), "--kb", str(tmp_path / "kb")).exit_code == 0
+    result = _run("publish", "--kb", str(tmp_path / "kb"))
+    assert result.exit_code == 1 and "policykb migrate --to milvus" in result.output
