@@ -366,7 +366,7 @@ class KnowledgeBase:
         if searcher is None:
             return None, None, None
         index = searcher.index
-        return index.generation, index.manifest, index.degraded
+        return index.generation, index.manifest, searcher.degraded
 
     def search(self, question: str, *, top_k: int = 5, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,

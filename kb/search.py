@@ -315,6 +315,11 @@ class Searcher:
         self._weights_cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, int]] = {}
 
     @property
+    def degraded(self) -> str | None:
+        """Why part of the index is out of use (e.g. the model is missing), or None."""
+        return self.index.degraded
+
+    @property
     def off_topic(self) -> OffTopicClassifier:
         """The chit-chat classifier on the bundled examples and the knowledge base's own
         questions (confirmed pairs, FAQ items) of at most ``kb.abstain.MAX_EXAMPLE_CHARS``: as

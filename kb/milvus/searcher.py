@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kb.bm25 import PassageScorer
-from kb.errors import BackendUnavailable, InvalidQuestion
+from kb.errors import BackendUnavailable, IndexMismatch, InvalidQuestion
 from kb.fusion import reciprocal_rank_fusion
 from kb.jurisdiction import is_local_to, places_named
 from kb.milvus.aliases import get_rows, has_aliases, pointed
@@ -166,14 +166,20 @@ class MilvusSearcher:
         self.tokenizer = local.tokenizer
         self.settings = local.settings
         self.model = local.index.model
-        self._scorer = PassageScorer(local.index.bm25)
+        self.degraded = local.index.degraded
+        try:
+            self._scorer = PassageScorer(local.index.bm25)
+        except ValueError as error:  # a generation built before format 4
+            raise IndexMismatch(f"{error} (`policykb build`), then `policykb publish --full`") from error
         self._aliases = has_aliases(client)
         self._resolved: str | None = None
         description = self.describe()
         if self.model is not None and description.get("model_id") not in (None, self.model.model_id):
-            log.warning("the collection was published with model %s, not %s: answering with BM25 only",
-                        description.get("model_id"), self.model.model_id)
+            log.warning("the collection was published with model %s, not %s: answering with BM25 only "
+                        "until `policykb publish` brings it up to date", description.get("model_id"),
+                        self.model.model_id)
             self.model = None
+            self.degraded = self.degraded or "published_with_another_model"
 
     @property
     def collection(self) -> str:
@@ -271,7 +277,7 @@ class MilvusSearcher:
         filters = filters or SearchFilters()
         generation = self.index.generation  # whose query side answers; builds publish it to Milvus
         terms = self.tokenizer.tokenize_query(text)
-        degraded = self.index.degraded
+        degraded = self.degraded
         if not terms:
             return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
         if abstain and (local._specificity.question(terms, places=local._place_names) < settings.min_specificity

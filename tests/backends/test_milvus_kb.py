@@ -239,3 +239,28 @@ def test_publish_on_a_sqlite_knowledge_base_says_what_to_do(tmp_path: Path) -> N
     assert _run("ingest", str(corpus), "--kb", str(tmp_path / "kb")).exit_code == 0
     result = _run("publish", "--kb", str(tmp_path / "kb"))
     assert result.exit_code == 1 and "policykb migrate --to milvus" in result.output
+
+
+def test_a_collection_of_another_model_answers_from_bm25_and_says_so(milvus_kb: Path) -> None:
+    from kb.milvus import MilvusSearcher
+
+    knowledge_base = KnowledgeBase(milvus_kb)
+    local = knowledge_base.local_searcher()
+    searcher = knowledge_base.searcher
+    assert isinstance(searcher, MilvusSearcher) and searcher.degraded is None
+    properties = searcher.describe()
+    # the record a publication with another model would have left
+    try:
+        searcher.client.alter_collection_properties(
+            searcher.collection, properties={"policykb.publication": json.dumps({**properties, "model_id": "another"})})
+    except Exception as error:  # noqa: BLE001 - only the server's missing call is a reason to skip
+        from kb.milvus.aliases import unimplemented
+
+        if not unimplemented(error):
+            raise
+        pytest.skip("this server cannot alter collection properties (Milvus Lite 2.5)")
+    other = MilvusSearcher(searcher.client, searcher.alias, local)
+    result = other.search("住房公积金怎么提取", top_k=3)
+    assert result.degraded == "published_with_another_model" and result.mode == "bm25"
+    assert result.hits and result.hits[0].doc_id == "housing-fund"
+    knowledge_base.close()
