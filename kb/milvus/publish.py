@@ -332,7 +332,7 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
     deleted documents are deleted, so a reader never misses a document that is still there.
     Falls back to a full :func:`publish` when nothing was published yet, when the alias names
     another collection than the one recorded, or when what every row is made with changed
-    (the embedding model, the tokenizer, BM25's parameters).
+    (the embedding model, the tokenizer, BM25's parameters, the collection's schema).
     """
     began = time.perf_counter()
     index = _servable(knowledge_base)
