@@ -327,10 +327,11 @@ class KnowledgeBase:
         if self._searcher is None or directory is None or self._searcher.index.directory != directory:
             index = load_index(self.kb_dir, expected_fingerprint=self.tokenizer.fingerprint)
             local = Searcher(index, self.store, self.tokenizer, self.search_settings, lexicon=load_lexicon(self.kb_dir))
-            if self.backend["backend"] == "milvus":
+            backend = self.backend
+            if backend["backend"] == "milvus":
                 from kb.milvus.searcher import MilvusSearcher
 
-                self._searcher = MilvusSearcher(self._milvus(), self.backend["alias"], local)
+                self._searcher = MilvusSearcher(self._milvus(), backend["alias"], local)
             else:
                 self._searcher = local
         return self._searcher

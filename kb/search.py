@@ -436,6 +436,31 @@ class Searcher:
             self._weights_cache[key] = cached
         return cached
 
+    def admit(self, question: str, *, top_k: int, mode: str, fusion: str | None, max_top_k: int, abstain: bool,
+              has_model: bool, degraded: str | None) -> tuple[str, list[str], str, str] | SearchResult:
+        """Check a question's options and decide whether it is searched at all, whatever the
+        backend: ``(cleaned text, terms, mode, fusion)`` to search with (BM25 alone without a
+        model), or the answer already known (no searchable term, or off the subject).
+
+        Raises ``InvalidQuestion`` for an option out of range.
+        """
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= max_top_k:
+            raise InvalidQuestion(f"top_k must be an integer from 1 to {max_top_k}", "top_k_invalid")
+        if mode not in MODES:
+            raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}", "mode_invalid")
+        fusion = fusion or self.settings.fusion
+        if fusion not in FUSIONS:
+            raise InvalidQuestion(f"fusion must be one of {', '.join(FUSIONS)}", "fusion_invalid")
+        text = clean_question(question)
+        terms = self.tokenizer.tokenize_query(text)
+        generation = self.index.generation
+        if not terms:
+            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
+        if abstain and (self._specificity.question(terms, places=self._place_names) < self.settings.min_specificity
+                        or self.off_topic.is_off_topic(text)):
+            return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
+        return text, terms, mode if mode == "bm25" or has_model else "bm25", fusion
+
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
                fusion: str | None = None, max_top_k: int = MAX_TOP_K, abstain: bool = True) -> SearchResult:
@@ -446,26 +471,15 @@ class Searcher:
         With ``abstain`` (the default) a question none of whose words is characteristic of
         the knowledge base gets no hits and the reason "no_answer" (see ``kb.abstain``).
         """
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= max_top_k:
-            raise InvalidQuestion(f"top_k must be an integer from 1 to {max_top_k}", "top_k_invalid")
-        if mode not in MODES:
-            raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}", "mode_invalid")
         settings = self.settings
-        fusion = fusion or settings.fusion
-        if fusion not in FUSIONS:
-            raise InvalidQuestion(f"fusion must be one of {', '.join(FUSIONS)}", "fusion_invalid")
-        text = clean_question(question)
+        admitted = self.admit(question, top_k=top_k, mode=mode, fusion=fusion, max_top_k=max_top_k,
+                              abstain=abstain, has_model=self.index.model is not None, degraded=self.degraded)
+        if isinstance(admitted, SearchResult):
+            return admitted
+        text, terms, mode, fusion = admitted
         filters = filters or SearchFilters()
         generation = self.index.generation
-        terms = self.tokenizer.tokenize_query(text)
-        degraded = self.index.degraded
-        if not terms:
-            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
-        if abstain and (self._specificity.question(terms, places=self._place_names) < settings.min_specificity
-                        or self.off_topic.is_off_topic(text)):
-            return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
-        if mode != "bm25" and self.index.model is None:
-            mode = "bm25"
+        degraded = self.degraded
         allowed, weight, allowed_count = self._weight_for(filters, text)
         count = max(candidates or settings.candidates, top_k)
         bm25_all = query = None

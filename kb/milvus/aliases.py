@@ -12,7 +12,7 @@ whose collection was dropped resolves again (``kb.milvus.searcher``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,24 +51,20 @@ EMPTY_ARRAY_QUERY_ERROR = "Unsupported data type: 0"
 def query_rows(client: Any, collection: str, expression: str, fields: list[str]) -> list[dict[str, Any]]:
     """``client.query``, except that Milvus Lite 2.5's error for an empty answer (a collection
     with an ARRAY field, ``EMPTY_ARRAY_QUERY_ERROR``) reads as the empty answer it stands for."""
-    from pymilvus import MilvusException
-
-    try:
-        with quiet_probe():
-            return list(client.query(collection, filter=expression, output_fields=fields))
-    except MilvusException as error:
-        if EMPTY_ARRAY_QUERY_ERROR in str(error):
-            return []
-        raise
+    return _rows_or_empty(lambda: client.query(collection, filter=expression, output_fields=fields))
 
 
 def get_rows(client: Any, collection: str, ids: list[str], fields: list[str]) -> list[dict[str, Any]]:
     """``client.get`` by primary key, with Milvus Lite 2.5's empty answer read as in ``query_rows``."""
+    return _rows_or_empty(lambda: client.get(collection, ids=ids, output_fields=fields))
+
+
+def _rows_or_empty(read: Callable[[], Any]) -> list[dict[str, Any]]:
     from pymilvus import MilvusException
 
     try:
         with quiet_probe():
-            return list(client.get(collection, ids=ids, output_fields=fields))
+            return list(read())
     except MilvusException as error:
         if EMPTY_ARRAY_QUERY_ERROR in str(error):
             return []

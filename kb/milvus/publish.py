@@ -271,11 +271,11 @@ def _published_form(knowledge_base: KnowledgeBase, description: dict[str, Any]) 
             "k1": description["k1"], "b": description["b"], "dim": description["dim"]}
 
 
-def _record_published(knowledge_base: KnowledgeBase, collection: str, description: dict[str, Any]) -> None:
+def _record_published(knowledge_base: KnowledgeBase, collection: str, description: dict[str, Any],
+                      signatures: dict[str, str]) -> None:
     knowledge_base.store.set_meta(PUBLISHED_KEY, json.dumps(
         {"collection": collection, "generation": description["generation"],
-         "form": _published_form(knowledge_base, description),
-         "documents": document_signatures(knowledge_base)}, ensure_ascii=False))
+         "form": _published_form(knowledge_base, description), "documents": signatures}, ensure_ascii=False))
 
 
 def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None, vector_index: str = "FLAT",
@@ -318,7 +318,7 @@ def publish(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None
     if previous is not None and previous != name:
         client.drop_collection(previous)
         dropped.append(previous)
-    _record_published(knowledge_base, name, description)
+    _record_published(knowledge_base, name, description, document_signatures(knowledge_base))
     return Publication(uri, alias, name, index.generation, passages, tuple(dropped),
                        round(time.perf_counter() - began, 3))
 
@@ -371,7 +371,7 @@ def update(knowledge_base: KnowledgeBase, uri: str, *, token: str | None = None,
         if not unimplemented(error):
             raise
         log.info("%s cannot record the generation it now holds (%s)", collection, error)
-    _record_published(knowledge_base, collection, description)
+    _record_published(knowledge_base, collection, description, now)
     return Publication(uri, alias, collection, index.generation, len(kept), (),
                        round(time.perf_counter() - began, 3), removed=len(stale) + len(removed), full=False)
 

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kb.bm25 import PassageScorer
-from kb.errors import BackendUnavailable, IndexMismatch, InvalidQuestion
+from kb.errors import BackendUnavailable, IndexMismatch
 from kb.fusion import reciprocal_rank_fusion
 from kb.jurisdiction import is_local_to, places_named
 from kb.milvus.aliases import get_rows, has_aliases, pointed
@@ -66,13 +66,10 @@ from kb.normalize import normalize_for_matching
 from kb.rerank import PASSAGE_HEAD
 from kb.search import (
     DEFAULT_TOP_K,
-    FUSIONS,
     MAX_TOP_K,
-    MODES,
     SearchFilters,
     SearchResult,
     Searcher,
-    clean_question,
     cited_hits,
 )
 from kb.term_weights import term_weights
@@ -265,33 +262,23 @@ class MilvusSearcher:
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
                fusion: str | None = None, max_top_k: int = MAX_TOP_K, abstain: bool = True) -> SearchResult:
         """Rank passages for ``question``; the signature and result of ``kb.search.Searcher.search``."""
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= max_top_k:
-            raise InvalidQuestion(f"top_k must be an integer from 1 to {max_top_k}", "top_k_invalid")
-        if mode not in MODES:
-            raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}", "mode_invalid")
         settings, local = self.settings, self.local
-        fusion = fusion or settings.fusion
-        if fusion not in FUSIONS:
-            raise InvalidQuestion(f"fusion must be one of {', '.join(FUSIONS)}", "fusion_invalid")
-        text = clean_question(question)
+        admitted = local.admit(question, top_k=top_k, mode=mode, fusion=fusion, max_top_k=max_top_k,
+                               abstain=abstain, has_model=self.model is not None, degraded=self.degraded)
+        if isinstance(admitted, SearchResult):
+            return admitted
+        text, terms, mode, fusion = admitted
         filters = filters or SearchFilters()
         generation = self.index.generation  # whose query side answers; builds publish it to Milvus
-        terms = self.tokenizer.tokenize_query(text)
         degraded = self.degraded
-        if not terms:
-            return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
-        if abstain and (local._specificity.question(terms, places=local._place_names) < settings.min_specificity
-                        or local.off_topic.is_off_topic(text)):
-            return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
-        if mode != "bm25" and self.model is None:
-            mode = "bm25"
         day = int((filters.as_of or date.today().isoformat()).replace("-", ""))
         named = places_named(normalize_for_matching(text), local._places)
         expression = filter_expression(filters, day, self._excluded_places(named))
         count = max(candidates or settings.candidates, top_k)
         entities: dict[str, dict[str, Any]] = {}  # each candidate's CANDIDATE_FIELDS
         cosines: dict[str, float] = {}
-        query_weights: dict[str, float] | None = None
+        bm25: dict[str, float] | None = None  # each candidate's BM25, scored once
+        query_weights: dict[str, float] = {}
         bm25_top: list[tuple[str, float]] = []
         dense_top: list[tuple[str, float]] = []
         query = None
@@ -305,22 +292,21 @@ class MilvusSearcher:
                 for hit in self._search([" ".join(sorted(query_weights))], SPARSE_FIELD, "BM25",
                                         BM25_DEPTH * count, expression):
                     entities[hit["entity"]["segment_id"]] = hit["entity"]
-                bm25_top = self._best(list(entities), entities, lambda e: self._bm25(e, query_weights), named, count)
+            bm25 = {sid: self._bm25(entity, query_weights) for sid, entity in entities.items()}
+            bm25_top = self._best(bm25, entities, named, count)
         if mode in ("hybrid", "dense"):
             assert self.model is not None
             query = self.model.encode([self.model.prepare_query(text, terms)])[0]
             if np.any(query):
-                found = []
                 for hit in self._search([query.tolist()], VECTOR_FIELD, "IP", DENSE_DEPTH * count, expression):
                     segment_id = hit["entity"]["segment_id"]
                     entities.setdefault(segment_id, hit["entity"])
                     cosines[segment_id] = float(hit["distance"])  # inner product of unit vectors
-                    found.append(segment_id)
-                dense_top = self._best(found, entities, lambda e: cosines[e["segment_id"]], named, count)
+                dense_top = self._best(cosines, entities, named, count)
             else:
                 query = None
-        bm25 = {sid: self._bm25(entities[sid], query_weights) for sid in entities} \
-            if query_weights is not None else None
+        if bm25 is not None:  # fusion scores the vectors' candidates by their BM25 too
+            bm25.update({sid: self._bm25(entities[sid], query_weights) for sid, _ in dense_top if sid not in bm25})
         if query is not None and mode == "hybrid":  # fusion scores BM25's candidates by their cosine too
             missing = [sid for sid, _ in bm25_top if sid not in cosines]
             cosines.update({sid: self._cosine(row, query)
@@ -348,14 +334,14 @@ class MilvusSearcher:
         return SearchResult(text, hits, terms, mode, generation, reason=None if hits else "no_match",
                             degraded=degraded)
 
-    def _best(self, segment_ids: list[str], entities: dict[str, dict[str, Any]],
-              score: Callable[[dict[str, Any]], float], named: set[str], count: int) -> list[tuple[str, float]]:
+    def _best(self, scores: dict[str, float], entities: dict[str, dict[str, Any]], named: set[str],
+              count: int) -> list[tuple[str, float]]:
         """The ``count`` best candidates by score x prior, best first (``kb.search``'s cut);
         candidates scoring zero are dropped."""
-        ranked = [(sid, score(entities[sid]) * self._prior(entities[sid], named)) for sid in segment_ids]
+        ranked = [(sid, score * self._prior(entities[sid], named)) for sid, score in scores.items()]
         return _ordered([(sid, value) for sid, value in ranked if value > 0])[:count]
 
-    def _bm25(self, entity: dict[str, Any], query: dict[str, float] | None) -> float:
+    def _bm25(self, entity: dict[str, Any], query: dict[str, float]) -> float:
         return self._scorer.score(entity[TERMS_FIELD].split(), query) if query else 0.0
 
     @staticmethod
