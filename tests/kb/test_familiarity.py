@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kb.familiarity import HIGH, LOW, fusion_weights
+from kb.search import SUPERVISED_WEIGHTS, UNSUPERVISED_WEIGHTS
 
 UNSUPERVISED, SUPERVISED = (0.5, 0.5), (0.4, 0.6)
 
@@ -30,8 +31,8 @@ def test_a_trained_knowledge_base_trusts_its_model_more_on_familiar_questions(tm
     model = searcher.index.model
     assert model is not None and model.supervised
     familiar = model.encode([model.prepare_query("离职了公积金怎么取出来", searcher.tokenizer.tokenize_query("离职了公积金怎么取出来"))])[0]
-    assert searcher._weights_for(familiar) == pytest.approx(SUPERVISED)  # a confirmed question itself
-    assert searcher._weights_for(np.zeros_like(familiar)) == pytest.approx(UNSUPERVISED)
+    assert searcher._weights_for(familiar) == pytest.approx(SUPERVISED_WEIGHTS)  # a confirmed question itself
+    assert searcher._weights_for(np.zeros_like(familiar)) == pytest.approx(UNSUPERVISED_WEIGHTS)
     fixed = knowledge_base.configure_search(bm25_weight=0.3, dense_weight=0.7)
     assert fixed.bm25_weight == 0.3 and knowledge_base.searcher._weights_for(familiar) == (0.3, 0.7)
     knowledge_base.close()
