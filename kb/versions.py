@@ -160,7 +160,8 @@ def resolve(documents: Sequence[VersionFacts], *, today: date | None = None) -> 
         resolved[facts.doc_id] = Validity(
             status=status,
             superseded_by=newer.doc_id if newer else None,
-            effective=date_number(facts.effective_date, BEGINNING),
+            # a document is not in force before its own date (a 2022 notice is no answer "as of 2020")
+            effective=date_number(facts.in_force_from, BEGINNING),
             expires=expires,
             superseded_from=superseded_from,
         )

@@ -184,6 +184,7 @@ def test_a_new_version_supersedes_the_published_old_one(tmp_path: Path, policy_d
     today = knowledge_base.search("灵活就业人员社会保险补贴", top_k=10)
     assert today.hits[0].doc_id == "subsidy-2022" and "subsidy-2018" not in {h.doc_id for h in today.hits}
     history = knowledge_base.search("灵活就业人员社会保险补贴", top_k=10, filters=SearchFilters(as_of="2020-01-01"))
+    assert "subsidy-2022" not in {h.doc_id for h in history.hits}  # not yet issued in 2020
     assert history.hits[0].doc_id == "subsidy-2018"
     knowledge_base.close()
 

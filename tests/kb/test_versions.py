@@ -34,6 +34,13 @@ def test_before_the_new_version_takes_effect_the_old_one_is_still_in_force() -> 
     assert resolved["old"].status == "in_force" and resolved["old"].superseded_by == "new"
 
 
+def test_a_document_is_not_in_force_before_its_own_date() -> None:
+    resolved = resolve([facts("notice", "补贴通知", "2022-03-01"), facts("law", "条例", "2010-01-01",
+                                                                   valid_from="2009-06-01")], today=date(2025, 1, 1))
+    assert resolved["notice"].effective == 20220301
+    assert resolved["law"].effective == 20100101  # an amended version takes effect with its own date
+
+
 def test_same_doc_number_parts_repeals_and_expiry() -> None:
     resolved = resolve([
         facts("a", "通知（旧稿）", "2019-01-01", number="常政办发〔2019〕1号"),
