@@ -99,7 +99,8 @@ def _unreachable(knowledge_base: KnowledgeBase, questions: Sequence[Question],
             "by_reason": by_reason, "examples": found[:50]}
 
 
-def _kb_description(knowledge_base: KnowledgeBase) -> dict[str, Any]:
+def describe_kb(knowledge_base: KnowledgeBase) -> dict[str, Any]:
+    """What a report names the knowledge base by: directory, generation, manifest checksum, counts."""
     index = knowledge_base.searcher.index
     manifest = index.manifest
     return {"kb_dir": str(knowledge_base.kb_dir), "generation": index.generation,
@@ -177,7 +178,7 @@ def evaluate(knowledge_base: KnowledgeBase, question_set: QuestionSet, configura
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "policykb_version": metadata.version("policykb"),
         "metric_library": f"ir-measures {metadata.version('ir-measures')} (pytrec_eval)",
-        "kb": _kb_description(knowledge_base),
+        "kb": describe_kb(knowledge_base),
         "set": {"name": question_set.name, "path": question_set.path, "questions": len(questions),
                 "split": settings.split,
                 "gold": {kind: sum(q.gold == kind for q in questions) for kind in (PASSAGE, DOCUMENT, ANSWER)}},

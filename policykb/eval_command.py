@@ -7,7 +7,7 @@ deliberate errors become one line on stderr and exit status 1.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from evaluation import (
     training_pairs,
     write_outputs,
 )
+from evaluation.suite import ABSTAINED, REFUSALS, TARGET_NAMES, TOP_3, run_suite
 from kb import EXPIRED, IN_FORCE, SUPERSEDED, KBError, KnowledgeBase
 from policykb.options import kb_option
 
@@ -40,6 +41,30 @@ def _clean_errors() -> Iterator[None]:
         yield
     except (EvaluationError, KBError) as error:
         raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A ``progress(name, done, total)`` drawing one bar per name on stderr (none when it is not a terminal)."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar = bars.get(name) or bars.setdefault(name, tqdm(total=total, desc=name, unit="q", leave=False, disable=None))
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _announce(message: str) -> None:
+    click.echo(f"  {message}", err=True)
 
 
 @click.group(name="eval")
@@ -181,16 +206,6 @@ def run_command(kb_dir: Path, set_path: Path, split: str | None, configs: str, t
       policykb eval run --kb var/kb --set var/eval/stard/test --out var/eval/stard-test
       policykb eval run --kb var/kb --set evaluation/sets/hotline --configs bm25,hybrid,hybrid-rrf20
     """
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def progress(name: str, done: int, total: int) -> None:
-        bar = bars.get(name) or bars.setdefault(name, tqdm(total=total, desc=name, unit="q", leave=False, disable=None))
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
     with _clean_errors():
         configurations = parse_configurations(configs)
         question_set = load_set(set_path)
@@ -199,12 +214,9 @@ def run_command(kb_dir: Path, set_path: Path, split: str | None, configs: str, t
         settings = EvaluationSettings(top_k=top_k, candidates=candidates,
                                       statuses=_statuses(include_expired, include_superseded),
                                       reference=reference, primary=primary, worst=worst, split=split)
-        try:
+        with _progress_bars() as progress:
             result = evaluate(KnowledgeBase(kb_dir), question_set, configurations, settings, cache_dir=cache,
-                              progress=progress, announce=lambda message: click.echo(f"  {message}", err=True))
-        finally:
-            for bar in bars.values():
-                bar.close()
+                              progress=progress, announce=_announce)
         written = write_outputs(result, out)
     report = result.report
     if as_json:
@@ -215,3 +227,88 @@ def run_command(kb_dir: Path, set_path: Path, split: str | None, configs: str, t
                    f"({report['kb']['generation']})")
         _print_table(report)
         click.echo(f"wrote {written['report.html']} and {len(result.runs)} run files under {out / 'runs'}")
+
+
+SUITE_COLUMNS = ("R@5", "R@10", "R@100", "MRR@10", TOP_3)
+
+
+def _minimum(value: float) -> str:
+    """0.9 -> ".90", as targets are written."""
+    text = f"{value:.2f}"
+    return text[1:] if text.startswith("0.") else text
+
+
+def _suite_row(name: str, row: dict[str, Any]) -> list[str]:
+    metrics = row.get("metrics") or {}
+    cells = [name, "—" if row.get("questions") is None else str(row["questions"])]
+    cells += [f"{metrics[c]:.3f}" if c in metrics else "—" for c in SUITE_COLUMNS]
+    if name == REFUSALS:
+        silent = f"{row['refused']} ({row['share']:.1%})" if row["share"] is not None else "—"
+    elif ABSTAINED in metrics:
+        silent = f"{row['abstained']} ({metrics[ABSTAINED]:.1%})"
+    else:
+        silent = str(row["no_answer"]) if "no_answer" in row else "—"
+    target = ", ".join(f"{t['metric']} ≥ {_minimum(t['minimum'])}" for t in row["targets"]) or "—"
+    met = {True: "yes", False: "no", None: "—"}[row["met"]]
+    timing = f"{row['ms_per_question']:.1f}" if "ms_per_question" in row else "—"
+    return cells + [silent, target, met, timing]
+
+
+def _print_suite(suite: dict[str, Any]) -> None:
+    described = suite["kb"]
+    click.echo(f"{described['kb_dir']} ({described['generation']}), {suite['configuration']}, {suite['top_k']} deep; "
+               f"targets: {suite['as']} ({suite['as_why']})")
+    header = ["set", "questions", *SUITE_COLUMNS, "no answer", "target", "met", "ms/q"]
+    rows = [header] + [_suite_row(name, row) for name, row in suite["sets"].items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for cells in rows:
+        # names and targets read left to right, numbers line up on the right
+        click.echo("  ".join(c.ljust(w) if i in (0, len(header) - 3) else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+    for name, row in suite["sets"].items():
+        if row["status"] == "skipped" and name != REFUSALS:
+            click.echo(f"  {name}: skipped, {row['reason']}")
+        elif row.get("unreachable", {}).get("questions"):
+            reasons = ", ".join(f"{why}: {count}" for why, count in row["unreachable"]["by_reason"].items())
+            click.echo(f"  {name}: {row['unreachable']['questions']} of {row['questions']} questions cannot be "
+                       f"answered by any passage here ({reasons})")
+    summary = suite["summary"]
+    click.echo(f"targets ({suite['as']}): {summary['met']} met, {summary['unmet']} not met, "
+               f"{summary['not_compared']} not compared")
+
+
+@eval_group.command("suite")
+@kb_option
+@click.option("--as", "targets_as", type=click.Choice(TARGET_NAMES), default=None,
+              help="Compare with the targets of a fresh or a trained knowledge base "
+                   "(default: trained when it stores question pairs, else fresh).")
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), default=SHARED, show_default=True,
+              help="The shared corpus the STARD and epidemic sets are converted from; sets it lacks are skipped.")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=Path("var/eval/suite"),
+              show_default=True, help="Where the converted STARD and epidemic sets are kept.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the result as DIR/suite.json.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object instead of a table.")
+def suite_command(kb_dir: Path, targets_as: str | None, corpus: Path, cache: Path, out: Path | None,
+                  as_json: bool) -> None:
+    """Measure every quality set of the project (evaluation/sets/targets.json) with hybrid search and
+    compare with its targets. A measurement, not a gate: the exit status is 0 whether or not they are met.
+
+    \b
+    Examples:
+      policykb eval suite --kb var/kb
+      policykb eval suite --kb var/kb --as fresh --json --out var/eval/suite-fresh
+    """
+    with _clean_errors(), _progress_bars() as progress:
+        suite = run_suite(KnowledgeBase(kb_dir), corpus=corpus, cache=cache, targets_as=targets_as,
+                          progress=progress, announce=_announce)
+    text = json.dumps(suite, ensure_ascii=False, indent=2)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "suite.json").write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(text)
+    else:
+        _print_suite(suite)
+        if out is not None:
+            click.echo(f"wrote {out / 'suite.json'}")
