@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +25,11 @@ from kb.jurisdiction import jurisdiction_of
 from kb.increment import build_increment
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
 from kb.normalize import without_whitespace
+from kb.pretrained import find_pretrained
+from kb.rerank import encoder_name, fill_head_vectors
 from kb.expansion import load_lexicon
 from kb.search import MAX_TOP_K, SearchFilters, Searcher, SearchResult, SearchSettings
+from kb.sentence_encoder import load_sentence_encoder
 from kb.store import DB_FILENAME, Store
 from kb.tokenize import PolicyTokenizer
 from kb.types import Document
@@ -119,13 +123,18 @@ class KnowledgeBase:
         return SearchSettings.from_dict(json.loads(value)) if value else SearchSettings()
 
     def configure_search(self, **changes: Any) -> SearchSettings:
-        """Change stored search settings (place, fusion, weights); takes effect at once."""
-        current = self.search_settings.as_dict()
-        unknown = set(changes) - set(current)
+        """Change stored search settings (place, fusion, weights); takes effect at once.
+
+        Only the settings ever set are stored: the others follow the defaults of the version
+        that answers, so an improved default reaches knowledge bases made before it.
+        """
+        unknown = set(changes) - set(SearchSettings().as_dict())
         if unknown:
             raise ValueError(f"unknown search setting {sorted(unknown)[0]!r}")
-        settings = SearchSettings.from_dict({**current, **changes})
-        self.store.set_meta(SEARCH_SETTINGS_KEY, json.dumps(settings.as_dict(), ensure_ascii=False))
+        explicit = {**json.loads(self.store.meta(SEARCH_SETTINGS_KEY) or "{}"), **changes}
+        settings = SearchSettings.from_dict(explicit)
+        every = settings.as_dict()
+        self.store.set_meta(SEARCH_SETTINGS_KEY, json.dumps({key: every[key] for key in explicit}, ensure_ascii=False))
         self._searcher = None
         return settings
 
@@ -240,10 +249,24 @@ class KnowledgeBase:
             manifest = build_increment(self.kb_dir, self.store, self.settings, progress=progress)
         if manifest is None:
             manifest = build_index(self.kb_dir, self.store, self.settings, retrain=retrain, progress=progress)
+        if self.search_settings.rerank:
+            manifest = {**manifest, "head_vectors": self.prepare_reranking(progress=progress)}
         self._searcher = None
         if self.backend["backend"] == "milvus":
             manifest = {**manifest, "published": self.publish().as_dict()}
         return manifest
+
+    def prepare_reranking(self, *, progress: Progress | None = None) -> dict[str, Any]:
+        """Make the pretrained vectors of the passage heads that re-ranking reads and the store
+        lacks (``kb.rerank``): ``{"encoded": n}``, or ``{"unavailable": why}`` where the encoder
+        is not installed (searches then answer without re-ranking and say they are degraded)."""
+        available = find_pretrained()
+        if available.files is None:
+            return {"unavailable": available.reason}
+        started = time.perf_counter()
+        encoded = fill_head_vectors(self.store, load_sentence_encoder(available.files),
+                                    encoder_name(available.files), progress=progress)
+        return {"encoded": encoded, "seconds": round(time.perf_counter() - started, 3)}
 
     # -- the search backend --------------------------------------------------------
 

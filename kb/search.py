@@ -39,7 +39,7 @@ from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
-from kb.rerank import PASSAGE_HEAD, Reranker
+from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
 from kb.store import Store
 from kb.term_weights import term_weights
@@ -234,7 +234,8 @@ class SearchSettings:
     ``expansion`` also searches BM25 for the statutes' words for the citizens' words of the
     question (``kb.expansion``). ``term_weighting`` lets a question's everyday words (老板, 说)
     count less in BM25 than its policy words (``kb.term_weights``). ``rerank`` > 0 re-orders that many first candidates of a
-    hybrid search by the pretrained sentence encoder (``kb.rerank``; about 25 ms a candidate).
+    hybrid search by the pretrained sentence encoder (``kb.rerank``: the passages' vectors are
+    made at build time, a question costs one encoding, about 10 ms); 0 turns it off.
     """
 
     place: tuple[str, ...] = ()
@@ -250,7 +251,7 @@ class SearchSettings:
     max_refused: float = DEFAULT_MAX_REFUSED
     expansion: bool = True
     term_weighting: bool = True
-    rerank: int = 0
+    rerank: int = DEFAULT_RERANK
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -354,14 +355,14 @@ class Searcher:
                 log.warning("rerank is set but %s: answering without it", available.reason)
                 self._reranker = False
             else:
-                self._reranker = Reranker(load_sentence_encoder(available.files))
+                encoder, name = load_sentence_encoder(available.files), encoder_name(available.files)
+                self._reranker = Reranker(encoder, stored=lambda ids: self.store.head_vectors(name, ids, encoder.dim))
         return self._reranker or None
 
     def _passage_heads(self, segment_ids: Sequence[str]) -> dict[str, str]:
         segments = self.store.segments_by_ids(list(segment_ids))
         documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
-        return {sid: f"{documents[seg['doc_id']]['title']}：{seg['text'][:PASSAGE_HEAD]}"
-                for sid, seg in segments.items()}
+        return {sid: passage_head(documents[seg['doc_id']]['title'], seg['text']) for sid, seg in segments.items()}
 
     def prepare(self) -> None:
         """Fit now what is otherwise fitted at the first question (about 2-3 s over the full

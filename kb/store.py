@@ -9,6 +9,7 @@ table moves on every write, so an index can tell whether it is stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -113,6 +114,11 @@ class Store:
             self.db["embeddings"].create(
                 {"model_id": str, "content_hash": str, "vector": bytes},
                 pk=("model_id", "content_hash"),
+                if_not_exists=True,
+            )
+            self.db["head_vectors"].create(
+                {"segment_id": str, "encoder": str, "content_hash": str, "title": str, "vector": bytes},
+                pk="segment_id",
                 if_not_exists=True,
             )
             self.added_columns = [
@@ -469,3 +475,49 @@ class Store:
         ]
         with self.write() as db:
             db["embeddings"].upsert_all(rows, pk=("model_id", "content_hash"), batch_size=500)
+
+    # -- pretrained vectors of passage heads (kb.rerank) ---------------------------
+
+    def segments_without_head_vector(self, encoder: str, chars: int) -> list[tuple[str, str, str, str]]:
+        """``(segment_id, content_hash, title, first chars of text)`` of the segments whose head
+        vector by ``encoder`` is missing or was made from another text or title."""
+        return self.db.execute(
+            "SELECT s.segment_id, s.content_hash, d.title, substr(s.text, 1, ?) FROM segments s "
+            "JOIN documents d ON d.doc_id = s.doc_id LEFT JOIN head_vectors h ON h.segment_id = s.segment_id "
+            "WHERE h.segment_id IS NULL OR h.encoder IS NOT ? OR h.content_hash IS NOT s.content_hash "
+            "OR h.title IS NOT d.title ORDER BY s.segment_id", [chars, encoder]).fetchall()
+
+    def save_head_vectors(self, encoder: str, rows: Sequence[tuple[str, str, str, np.ndarray]]) -> None:
+        """Store ``(segment_id, content_hash, title, vector)`` rows made by ``encoder``."""
+        with self.write() as db:
+            db["head_vectors"].upsert_all(
+                ({"segment_id": sid, "encoder": encoder, "content_hash": content_hash, "title": title,
+                  "vector": vector.astype(np.float32).tobytes()} for sid, content_hash, title, vector in rows),
+                pk="segment_id", batch_size=500)
+
+    def drop_orphan_head_vectors(self) -> int:
+        """Forget the head vectors of segments that no longer exist."""
+        with self.write() as db:
+            return db.execute("DELETE FROM head_vectors WHERE segment_id NOT IN "
+                              "(SELECT segment_id FROM segments)").rowcount
+
+    def head_vectors(self, encoder: str, segment_ids: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """The stored head vectors of ``segment_ids`` that still match their segment's text
+        (none where the table predates this store, e.g. an old store opened read-only)."""
+        if not segment_ids or not self._has_head_vectors:
+            return {}
+        marks = ",".join("?" * len(segment_ids))
+        rows = self.db.execute(
+            f"SELECT h.segment_id, h.vector FROM head_vectors h JOIN segments s ON s.segment_id = h.segment_id "
+            f"WHERE h.segment_id IN ({marks}) AND h.encoder = ? AND h.content_hash = s.content_hash",
+            [*segment_ids, encoder])
+        found = {}
+        for segment_id, blob in rows:
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if vector.shape[0] == dim:
+                found[segment_id] = vector
+        return found
+
+    @functools.cached_property
+    def _has_head_vectors(self) -> bool:
+        return self.db["head_vectors"].exists()

@@ -226,8 +226,8 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
 @click.option("--term-weighting", type=click.Choice(["on", "off"]), default=None,
               help="Let a question's everyday words (老板, 说) count less in BM25 than its policy words.")
 @click.option("--rerank", type=click.IntRange(0, 100), default=None,
-              help="Re-order this many first candidates with the pretrained sentence encoder (0 = off; "
-                   "about 25 ms a candidate).")
+              help="Re-order this many first candidates with the pretrained sentence encoder (default 20; "
+                   "0 = off). Turning it on encodes the passages it reads (about 100 a second).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
              max_refused: float | None, expansion: str | None, term_weighting: str | None,
@@ -252,6 +252,8 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
     with _clean_errors():
         knowledge_base = KnowledgeBase(kb_dir)
         current = knowledge_base.configure_search(**changes) if changes else knowledge_base.search_settings
+        if rerank and knowledge_base.current_generation() is not None:
+            knowledge_base.prepare_reranking(progress=lambda message: click.echo(message, err=True))
     click.echo(json.dumps({"search": current.as_dict(), "index": knowledge_base.settings.as_dict()},
                           ensure_ascii=False, indent=2))
 

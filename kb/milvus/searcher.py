@@ -63,7 +63,7 @@ from kb.milvus.schema import (
     term_for_analyzer,
 )
 from kb.normalize import normalize_for_matching
-from kb.rerank import PASSAGE_HEAD
+from kb.rerank import passage_head
 from kb.search import (
     DEFAULT_TOP_K,
     MAX_TOP_K,
@@ -320,7 +320,7 @@ class MilvusSearcher:
             fused = bm25_top or dense_top
         if mode == "hybrid" and settings.rerank and local.reranker is not None:
             fused = local.reranker.rerank(text, fused, settings.rerank, lambda ids: {
-                sid: f"{row['title']}：{row['text'][:PASSAGE_HEAD]}"
+                sid: passage_head(row["title"], row["text"])
                 for sid, row in self._rows(list(ids), ["segment_id", "title", "text"]).items()})
         elif mode == "hybrid" and settings.rerank and degraded is None:
             degraded = "pretrained_encoder_unavailable"

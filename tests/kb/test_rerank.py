@@ -1,20 +1,32 @@
-"""Optional re-ordering of the first candidates by the pretrained sentence encoder."""
+"""Re-ordering the first candidates by the pretrained sentence encoder (on by default)."""
 
 from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from kb import KnowledgeBase
 from kb.pretrained import ENVIRONMENT, find_pretrained
+from kb.rerank import DEFAULT_RERANK, PASSAGE_HEAD, encoder_name, passage_head
+from kb.search import SearchSettings
+from kb.sentence_encoder import load_sentence_encoder
+from tests.conftest import make_document
 
 QUESTION = "老板三个月没发工资了我能直接走人吗"
 
 
+def _encoder_or_skip():
+    available = find_pretrained()
+    if available.files is None:
+        pytest.skip(f"pretrained resources absent: {available.reason}")
+    return load_sentence_encoder(available.files), encoder_name(available.files)
+
+
 @pytest.fixture()
 def own_kb(built_kb: KnowledgeBase, tmp_path):
-    """A copy of the shared knowledge base whose search settings this test may change."""
+    """A copy of the shared knowledge base whose settings and documents this test may change."""
     copy = tmp_path / "kb"
     shutil.copytree(built_kb.kb_dir, copy)
     knowledge_base = KnowledgeBase(copy)
@@ -22,9 +34,13 @@ def own_kb(built_kb: KnowledgeBase, tmp_path):
     knowledge_base.close()
 
 
+def test_reranking_is_on_by_default() -> None:
+    assert SearchSettings().rerank == DEFAULT_RERANK > 0
+
+
 def test_reranking_reorders_only_the_head_and_keeps_it_above_the_tail(own_kb: KnowledgeBase) -> None:
-    if find_pretrained().files is None:
-        pytest.skip(f"pretrained resources absent: {find_pretrained().reason}")
+    _encoder_or_skip()
+    own_kb.configure_search(rerank=0)
     plain = own_kb.search(QUESTION, top_k=10)
     own_kb.configure_search(rerank=4)
     reranked = own_kb.search(QUESTION, top_k=10)
@@ -35,10 +51,54 @@ def test_reranking_reorders_only_the_head_and_keeps_it_above_the_tail(own_kb: Kn
     assert scores == sorted(scores, reverse=True)
 
 
+def test_the_build_stores_every_passage_heads_vector_as_the_encoder_makes_it(own_kb: KnowledgeBase) -> None:
+    encoder, name = _encoder_or_skip()
+    store = own_kb.store
+    assert store.segments_without_head_vector(name, PASSAGE_HEAD) == []
+    segments = list(store.segments_by_ids(list(own_kb.searcher.index.segment_ids)).values())
+    stored = store.head_vectors(name, [seg["segment_id"] for seg in segments], encoder.dim)
+    assert set(stored) == {seg["segment_id"] for seg in segments}
+    sample = segments[:3]
+    titles = {doc["doc_id"]: doc["title"] for doc in store.documents_by_ids(s["doc_id"] for s in sample).values()}
+    fresh = encoder.encode([passage_head(titles[s["doc_id"]], s["text"]) for s in sample])
+    for seg, vector in zip(sample, fresh):
+        assert float(np.dot(stored[seg["segment_id"]], vector)) > 0.999
+
+
+def test_a_rebuild_encodes_only_the_passages_that_changed(own_kb: KnowledgeBase) -> None:
+    _encoder_or_skip()
+    assert own_kb.prepare_reranking()["encoded"] == 0
+    own_kb.add_documents([make_document("leave", "职工带薪年休假条例", [
+        "职工连续工作1年以上的，享受带薪年休假。", "单位确因工作需要不能安排职工休年休假的，应当支付年休假工资报酬。"])])
+    manifest = own_kb.build(incremental=True)
+    assert manifest["head_vectors"]["encoded"] == 2
+    assert own_kb.prepare_reranking()["encoded"] == 0
+
+
+def test_a_search_reads_stored_vectors_instead_of_encoding_passages(own_kb: KnowledgeBase, monkeypatch) -> None:
+    encoder, _name = _encoder_or_skip()
+    searcher = own_kb.searcher
+    reranker = searcher.reranker
+    assert reranker is not None
+    encoded: list[int] = []
+    original = type(encoder).encode
+
+    def counting(self, texts, **kwargs):
+        encoded.append(len(texts))
+        return original(self, texts, **kwargs)
+
+    monkeypatch.setattr(type(encoder), "encode", counting)
+    result = own_kb.search(QUESTION, top_k=5)
+    assert result.hits and result.degraded is None
+    assert encoded == [1]  # the question alone
+
+
 def test_reranking_without_the_encoder_answers_and_says_it_is_degraded(own_kb: KnowledgeBase, monkeypatch) -> None:
-    monkeypatch.setenv(ENVIRONMENT, "off")
+    own_kb.configure_search(rerank=0)
     plain = own_kb.search(QUESTION, top_k=5)
+    monkeypatch.setenv(ENVIRONMENT, "off")
     own_kb.configure_search(rerank=4)
     result = own_kb.search(QUESTION, top_k=5)
     assert result.degraded == "pretrained_encoder_unavailable"
     assert [h.segment_id for h in result.hits] == [h.segment_id for h in plain.hits]
+    assert "unavailable" in own_kb.prepare_reranking()
