@@ -102,3 +102,18 @@ def test_reranking_without_the_encoder_answers_and_says_it_is_degraded(own_kb: K
     assert result.degraded == "pretrained_encoder_unavailable"
     assert [h.segment_id for h in result.hits] == [h.segment_id for h in plain.hits]
     assert "unavailable" in own_kb.prepare_reranking()
+
+
+def test_settings_never_set_follow_the_running_versions_defaults(own_kb: KnowledgeBase) -> None:
+    import json
+
+    from kb.knowledge_base import SEARCH_SETTINGS_KEY
+
+    own_kb.configure_search(place=("常熟市",), rerank=5)
+    own_kb.configure_search(foreign_weight=0.3)
+    assert json.loads(own_kb.store.meta(SEARCH_SETTINGS_KEY)) == {"place": ["常熟市"], "rerank": 5,
+                                                                   "foreign_weight": 0.3}
+    own_kb.configure_search(rerank=DEFAULT_RERANK)
+    assert own_kb.search_settings == SearchSettings(place=("常熟市",), foreign_weight=0.3)
+    with pytest.raises(ValueError, match="unknown search setting"):
+        own_kb.configure_search(colour="red")
