@@ -121,17 +121,24 @@ class QueryExpansion:
         self._neighbour_cache[word] = found
         return found
 
+    def formal_terms(self, question: str, *, words: Sequence[str] = ()) -> list[str]:
+        """The statutes' words the lexicon gives for the everyday expressions in ``question``
+        (低保 -> 最低生活保障): what the question is about, in the knowledge base's words.
+
+        With ``words`` (the question's terms), an expression lying inside a longer one of them
+        is another word that happens to contain it (孩子 in 女孩子) and gives nothing.
+        """
+        folded = normalize_for_matching(question)
+        candidates = (item for first in dict.fromkeys(folded) for item in self._by_first.get(first, ()))
+        return list(dict.fromkeys(
+            term for expression, formal in candidates
+            if expression in folded and not any(expression in word and expression != word for word in words)
+            for term in formal))
+
     def expand(self, question: str, terms: Sequence[str]) -> dict[str, float]:
         """{extra term: weight relative to a question term} for ``question`` (already cleaned)."""
         present = set(terms)
-        extra: dict[str, float] = {}
-        folded = normalize_for_matching(question)
-        candidates = (item for first in dict.fromkeys(folded) for item in self._by_first.get(first, ()))
-        for expression, formal in candidates:
-            if expression in folded:
-                for term in formal:
-                    if term not in present:
-                        extra[term] = max(extra.get(term, 0.0), self.settings.lexicon_weight)
+        extra = {term: self.settings.lexicon_weight for term in self.formal_terms(question) if term not in present}
         if self.uses_word_vectors:
             for word in dict.fromkeys(terms):
                 if len(word) > 1 and word not in self.tokenizer.stopwords:

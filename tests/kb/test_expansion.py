@@ -49,3 +49,36 @@ def test_expansion_weighs_less_than_the_callers_own_words():
     index = _index(tokenizer)
     weighted = index.scores(["生育"], {"出租人": 0.5})
     assert weighted[2] > weighted[1] > 0
+
+
+def test_the_formal_words_of_a_question_skip_expressions_inside_longer_words():
+    tokenizer = PolicyTokenizer()
+    index = BM25Index.build([tokenizer.tokenize(p) for p in [*PASSAGES, "父母应当保护未成年子女的合法权益。"]])
+    expansion = QueryExpansion(load_lexicon(None), tokenizer, index.vocabulary, np.diff(index.matrix.indptr),
+                               index.document_count)
+    about_children = "孩子上学的事归谁管"
+    assert "子女" in expansion.formal_terms(about_children, words=tokenizer.tokenize_query(about_children))
+    chat = "怎么追女孩子"  # 女孩子 is another word that contains 孩子
+    assert expansion.formal_terms(chat) and not expansion.formal_terms(chat, words=tokenizer.tokenize_query(chat))
+
+
+def test_a_question_in_everyday_words_for_a_policy_is_not_refused_as_off_topic(tmp_path):
+    """低保 is rare in statutes (they say 最低生活保障) and common in general Chinese: the
+    question's own words look like chit-chat, the lexicon's formal words do not."""
+    from kb import KnowledgeBase
+    from tests.conftest import make_document
+
+    filler = [make_document(f"law-{i}", f"条例{i}", [f"第{i}项事务由有关部门依法办理和监督管理。"]) for i in range(40)]
+    relief = make_document("relief", "社会救助暂行办法", ["国家对共同生活的家庭成员人均收入低于当地最低生活保障标准的家庭，给予最低生活保障。"])
+    knowledge_base = KnowledgeBase(tmp_path / "kb", create=True)
+    knowledge_base.add_documents([*filler, relief])
+    knowledge_base.build()
+    searcher = knowledge_base.searcher
+    question = "低保的钱是咋算的，是每个月发吗"
+    terms = searcher.tokenizer.tokenize_query(question)
+    assert searcher._specificity.question(terms) < knowledge_base.search_settings.min_specificity
+    result = knowledge_base.search(question, top_k=3)
+    assert result.reason != "no_answer" and result.hits[0].doc_id == "relief"
+    knowledge_base.configure_search(expansion=False)
+    assert knowledge_base.search(question, top_k=3).reason == "no_answer"
+    knowledge_base.close()
