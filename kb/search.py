@@ -511,9 +511,12 @@ class Searcher:
             fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, self._weights_for(query))
         else:
             fused = self._ordered(bm25_top or dense_top)
-        if mode == "hybrid" and settings.rerank and self.reranker is not None:
+        # re-ranking mixes the encoder's cosine with the weighted score it was tuned against; rank-based
+        # RRF scores are too flat for that mix (the cosine alone would order the head)
+        reranking = mode == "hybrid" and fusion == "weighted" and settings.rerank
+        if reranking and self.reranker is not None:
             fused = self.reranker.rerank(text, fused, settings.rerank, self._passage_heads)
-        elif mode == "hybrid" and settings.rerank and degraded is None:
+        elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
         ids = self.index.segment_ids
         position = {ids[i]: i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these

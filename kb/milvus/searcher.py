@@ -318,11 +318,12 @@ class MilvusSearcher:
                                    entities, named, local._weights_for(query))
         else:
             fused = bm25_top or dense_top
-        if mode == "hybrid" and settings.rerank and local.reranker is not None:
+        reranking = mode == "hybrid" and fusion == "weighted" and settings.rerank  # as the SQLite searcher
+        if reranking and local.reranker is not None:
             fused = local.reranker.rerank(text, fused, settings.rerank, lambda ids: {
                 sid: passage_head(row["title"], row["text"])
                 for sid, row in self._rows(list(ids), ["segment_id", "title", "text"]).items()})
-        elif mode == "hybrid" and settings.rerank and degraded is None:
+        elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
 
         def scores(segment_id: str) -> dict[str, float | None]:

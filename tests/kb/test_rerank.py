@@ -117,3 +117,14 @@ def test_settings_never_set_follow_the_running_versions_defaults(own_kb: Knowled
     assert own_kb.search_settings == SearchSettings(place=("常熟市",), foreign_weight=0.3)
     with pytest.raises(ValueError, match="unknown search setting"):
         own_kb.configure_search(colour="red")
+
+
+def test_reciprocal_rank_fusion_is_left_as_it_is(own_kb: KnowledgeBase) -> None:
+    _encoder_or_skip()
+    own_kb.configure_search(rerank=0)
+    plain = own_kb.search(QUESTION, top_k=10, fusion="rrf")
+    own_kb.configure_search(rerank=10)
+    assert [h.segment_id for h in own_kb.search(QUESTION, top_k=10, fusion="rrf").hits] == \
+        [h.segment_id for h in plain.hits]
+    weighted = own_kb.search(QUESTION, top_k=10)
+    assert weighted.degraded is None
