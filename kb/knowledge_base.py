@@ -264,8 +264,9 @@ class KnowledgeBase:
         if available.files is None:
             return {"unavailable": available.reason}
         started = time.perf_counter()
-        encoded = fill_head_vectors(self.store, load_sentence_encoder(available.files),
-                                    encoder_name(available.files), progress=progress)
+        files = available.files
+        encoded = fill_head_vectors(self.store, lambda: load_sentence_encoder(files), encoder_name(files),
+                                    progress=progress)
         return {"encoded": encoded, "seconds": round(time.perf_counter() - started, 3)}
 
     # -- the search backend --------------------------------------------------------
