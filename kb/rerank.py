@@ -17,6 +17,7 @@ memory.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -39,6 +40,18 @@ FILL_CHUNK = 2_048
 def passage_head(title: str | None, text: str) -> str:
     """What the encoder reads of a passage: its document's title and the passage's start."""
     return f"{title or ''}：{text[:PASSAGE_HEAD]}"
+
+
+def encoder_text(question: str) -> str:
+    """The question as the encoder should read it: folded as the tokenizer folds it (ＡＢＣ１２３
+    and ABC123, 勞工 and 劳工 are one question), without emoji and other pictographs, which
+    the encoder reads as unknown tokens and the tokenizer ignores."""
+    return "".join(ch for ch in normalize_for_matching(question) if unicodedata.category(ch) not in _UNREAD)
+
+
+#: Unicode categories left out of a question for the encoder: other symbols (emoji, dingbats),
+#: surrogates, private use and unassigned code points.
+_UNREAD = frozenset({"So", "Cs", "Co", "Cn"})
 
 
 def encoder_name(files: PretrainedFiles) -> str:
@@ -78,8 +91,7 @@ class Reranker:
         if len(head) < 2:
             return ranked
         ids = [i for i, _ in head]
-        # folded as the tokenizer folds it: ＡＢＣ１２３ and ABC123, 勞工 and 劳工 are one question
-        query = self.encoder.encode([normalize_for_matching(question)])[0]
+        query = self.encoder.encode([encoder_text(question)])[0]
         cosines = self._passage_vectors(ids, text_of) @ query
         best = max(score for _, score in head) or 1.0
         floor = min(score for _, score in head)
