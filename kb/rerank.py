@@ -112,9 +112,10 @@ def fill_head_vectors(store: Store, load_encoder: Callable[[], SentenceEncoder],
     """
     store.drop_orphan_head_vectors()
     missing = store.segments_without_head_vector(name, PASSAGE_HEAD)
-    encoder = load_encoder() if missing else None
+    if not missing:
+        return 0
+    encoder = load_encoder()
     for start in range(0, len(missing), FILL_CHUNK):
-        assert encoder is not None
         chunk = missing[start : start + FILL_CHUNK]
         if progress:
             progress(f"encoding passage heads for re-ranking: {start:,}/{len(missing):,}")

@@ -458,13 +458,16 @@ class Searcher:
         generation = self.index.generation
         if not terms:
             return SearchResult(text, [], [], mode, generation, reason="no_searchable_terms", degraded=degraded)
-        # the lexicon's formal words count as the question's own: 低保 is rare in statutes, which
-        # say 最低生活保障, yet a question about it is no chit-chat
-        subject = [*terms, *self.expansion.formal_terms(text, words=terms)] if self.settings.expansion else terms
-        if abstain and (self._specificity.question(subject, places=self._place_names) < self.settings.min_specificity
-                        or self.off_topic.is_off_topic(text)):
+        if abstain and (self._specificity.question(self._subject_terms(text, terms), places=self._place_names)
+                        < self.settings.min_specificity or self.off_topic.is_off_topic(text)):
             return SearchResult(text, [], terms, mode, generation, reason="no_answer", degraded=degraded)
         return text, terms, mode if mode == "bm25" or has_model else "bm25", fusion
+
+    def _subject_terms(self, text: str, terms: list[str]) -> list[str]:
+        """What the question is about, for the off-topic test: its terms, and the lexicon's formal
+        words for its expressions (低保 is rare in statutes, which say 最低生活保障, yet a question
+        about it is no chit-chat)."""
+        return [*terms, *self.expansion.formal_terms(text, words=terms)] if self.settings.expansion else terms
 
     def search(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: SearchFilters | None = None,
                mode: str = "hybrid", candidates: int | None = None, rrf_k: int | None = None,
