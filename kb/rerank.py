@@ -32,7 +32,7 @@ from kb.store import Store
 PASSAGE_HEAD = 120
 CACHE_SIZE = 50_000
 #: Candidates re-ordered when the knowledge base's settings do not say otherwise.
-DEFAULT_RERANK = 20
+DEFAULT_RERANK = 100
 #: Heads encoded and stored together while building (a stopped build keeps what it stored).
 FILL_CHUNK = 2_048
 
@@ -81,6 +81,13 @@ class Reranker:
                 self._cache.popitem(last=False)
         return np.vstack([found[i] if i in found else self._cache[i] for i in ids])
 
+    def cosines(self, question: str, ids: Sequence[str],
+                text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
+        """The encoder's cosine of ``question`` to each passage head of ``ids`` (``text_of`` gives
+        the heads of passages without a stored vector)."""
+        query = self.encoder.encode([encoder_text(question)])[0]
+        return self._passage_vectors(ids, text_of) @ query
+
     def rerank(self, question: str, ranked: list[tuple[str, float]], count: int,
                text_of: Callable[[Sequence[str]], dict[str, str]]) -> list[tuple[str, float]]:
         """``ranked`` (segment id, fused score), best first, with its first ``count`` re-ordered.
@@ -90,9 +97,7 @@ class Reranker:
         head, tail = ranked[:count], ranked[count:]
         if len(head) < 2:
             return ranked
-        ids = [i for i, _ in head]
-        query = self.encoder.encode([encoder_text(question)])[0]
-        cosines = self._passage_vectors(ids, text_of) @ query
+        cosines = self.cosines(question, [i for i, _ in head], text_of)
         best = max(score for _, score in head) or 1.0
         floor = min(score for _, score in head)
         mixed = [(i, (1 - self.weight) * score / best + self.weight * float(c)) for (i, score), c in zip(head, cosines)]

@@ -39,6 +39,7 @@ from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
+from kb.ranker import Candidates, bundled_ranker, gather
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
 from kb.store import Store
@@ -62,6 +63,8 @@ NATIONAL_NAMES = frozenset({NATIONAL, "全国", "国家"})
 #: An ISO day, e.g. "2020-03-01".
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FUSIONS = ("weighted", "rrf")
+#: How the first candidates are re-ordered: the learned ranker (kb.ranker) or the cosine mix (kb.rerank).
+RANKERS = ("learned", "cosine")
 #: (BM25, dense) weights of weighted fusion, by how the embedding model was trained.
 SUPERVISED_WEIGHTS = (0.4, 0.6)
 UNSUPERVISED_WEIGHTS = (0.8, 0.2)
@@ -216,6 +219,44 @@ MASK_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
+class FirstStage:
+    """One question's retrieval before re-ranking: both retrievers' candidates (index position,
+    score; unordered), every passage's BM25 score, the question's vector, the filter x prior
+    weights, and the fused list (segment id, score), best first."""
+
+    text: str
+    terms: list[str]
+    expansion: list[str]
+    fused: list[tuple[str, float]]
+    bm25_top: list[tuple[int, float]]
+    dense_top: list[tuple[int, float]]
+    bm25_all: np.ndarray | None
+    query: np.ndarray | None
+    weight: np.ndarray
+
+
+def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[str]:
+    """The segment ids of one retriever's candidates (index position, score), best first."""
+    return [index_ids[i] for i, _ in sorted(top, key=lambda item: (-item[1], index_ids[item[0]]))]
+
+
+def reorder_head(settings: SearchSettings, reranker: Reranker, question: str, fused: list[tuple[str, float]],
+                 text_of: Callable[[Sequence[str]], dict[str, str]],
+                 candidates_of: Callable[[list[tuple[str, float]]], Candidates]) -> list[tuple[str, float]]:
+    """``fused`` with its first ``settings.rerank`` candidates re-ordered, whatever the backend: by
+    the learned ranker (``kb.ranker``; ``candidates_of`` says what it reads of them) or, with
+    ``ranker`` "cosine" or without the ranker's file, by the encoder's cosine mix (``kb.rerank``;
+    ``text_of`` gives the heads of passages without a stored vector)."""
+    learned = bundled_ranker() if settings.ranker == "learned" else None
+    if learned is None:
+        return reranker.rerank(question, fused, settings.rerank, text_of)
+    candidates = candidates_of(fused[: settings.rerank])
+    if len(candidates.segment_ids) < 2:
+        return fused
+    return learned.order(candidates) + fused[settings.rerank :]
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """How retrieval is combined; stored with the knowledge base, overridable per call.
 
@@ -234,8 +275,10 @@ class SearchSettings:
     ``expansion`` also searches BM25 for the statutes' words for the citizens' words of the
     question (``kb.expansion``). ``term_weighting`` lets a question's everyday words (老板, 说)
     count less in BM25 than its policy words (``kb.term_weights``). ``rerank`` > 0 re-orders that many first candidates of a
-    hybrid search by the pretrained sentence encoder (``kb.rerank``: the passages' vectors are
-    made at build time, a question costs one encoding, about 10 ms); 0 turns it off.
+    weighted hybrid search; 0 turns it off. ``ranker`` "learned" orders them by the bundled
+    LambdaMART model (``kb.ranker``), "cosine" by a 50/50 mix of fused score and the pretrained
+    encoder's cosine (``kb.rerank``); both read the encoder's cosine of question and passage head
+    (the heads' vectors are made at build time, a question costs one encoding, about 6 ms).
     """
 
     place: tuple[str, ...] = ()
@@ -252,10 +295,13 @@ class SearchSettings:
     expansion: bool = True
     term_weighting: bool = True
     rerank: int = DEFAULT_RERANK
+    ranker: str = "learned"
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
+        if self.ranker not in RANKERS:
+            raise ValueError(f"ranker must be one of {', '.join(RANKERS)}")
         if not 0 <= self.foreign_weight <= 1:
             raise ValueError("foreign_weight must be between 0 and 1")
         if not 1 <= self.place_weight <= 10:
@@ -371,6 +417,8 @@ class Searcher:
         _ = self.off_topic
         if self.settings.expansion:
             _ = self.expansion
+        if self.settings.rerank and self.settings.ranker == "learned":
+            bundled_ranker()
         if self._follow_familiarity:
             _ = self.familiarity
 
@@ -479,18 +527,33 @@ class Searcher:
         With ``abstain`` (the default) a question none of whose words is characteristic of
         the knowledge base gets no hits and the reason "no_answer" (see ``kb.abstain``).
         """
-        settings = self.settings
         admitted = self.admit(question, top_k=top_k, mode=mode, fusion=fusion, max_top_k=max_top_k,
                               abstain=abstain, has_model=self.index.model is not None, degraded=self.degraded)
         if isinstance(admitted, SearchResult):
             return admitted
         text, terms, mode, fusion = admitted
-        filters = filters or SearchFilters()
-        generation = self.index.generation
-        degraded = self.degraded
+        found = self._first_stage(text, terms, filters or SearchFilters(), mode, fusion,
+                                  max(candidates or self.settings.candidates, top_k), rrf_k)
+        fused, degraded = found.fused, self.degraded
+        # re-ranking reads the weighted score it was fitted against; rank-based RRF scores are
+        # too flat for it (the cosine alone would order the head)
+        reranking = mode == "hybrid" and fusion == "weighted" and self.settings.rerank
+        if reranking and self.reranker is not None:
+            fused = self._reranked(found)
+        elif reranking and degraded is None:
+            degraded = "pretrained_encoder_unavailable"
+        ids = self.index.segment_ids
+        position = {ids[i]: i for i, _ in [*found.bm25_top, *found.dense_top]}  # every fused passage is one of these
+        hits = self._hits(fused[:top_k], terms, position, found.bm25_all, found.query)
+        reason = None if hits else "no_match"
+        return SearchResult(text, hits, terms, mode, self.index.generation, reason=reason, degraded=degraded)
+
+    def _first_stage(self, text: str, terms: list[str], filters: SearchFilters, mode: str, fusion: str,
+                     count: int, rrf_k: int | None) -> FirstStage:
+        """Both retrievers' ``count`` best allowed passages and their fusion, before re-ranking."""
+        settings = self.settings
         allowed, weight, allowed_count = self._weight_for(filters, text)
-        count = max(candidates or settings.candidates, top_k)
-        bm25_all = query = None
+        bm25_all = query = extra = None
         bm25_top: list[tuple[int, float]] = []
         dense_top: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
@@ -514,18 +577,50 @@ class Searcher:
             fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, self._weights_for(query))
         else:
             fused = self._ordered(bm25_top or dense_top)
-        # re-ranking mixes the encoder's cosine with the weighted score it was tuned against; rank-based
-        # RRF scores are too flat for that mix (the cosine alone would order the head)
-        reranking = mode == "hybrid" and fusion == "weighted" and settings.rerank
-        if reranking and self.reranker is not None:
-            fused = self.reranker.rerank(text, fused, settings.rerank, self._passage_heads)
-        elif reranking and degraded is None:
-            degraded = "pretrained_encoder_unavailable"
-        ids = self.index.segment_ids
-        position = {ids[i]: i for i, _ in [*bm25_top, *dense_top]}  # every fused passage is one of these
-        hits = self._hits(fused[:top_k], terms, position, bm25_all, query)
-        reason = None if hits else "no_match"
-        return SearchResult(text, hits, terms, mode, generation, reason=reason, degraded=degraded)
+        return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight)
+
+    def _reranked(self, found: FirstStage) -> list[tuple[str, float]]:
+        reranker = self.reranker
+        assert reranker is not None
+        return reorder_head(self.settings, reranker, found.text, found.fused, self._passage_heads,
+                            lambda head: self._candidates(found, head, reranker))
+
+    def _candidates(self, found: FirstStage, head: Sequence[tuple[str, float]], reranker: Reranker) -> Candidates:
+        """What the learned ranker reads of the candidates ``head`` of ``found``."""
+        passages = self.store.ranking_passages([segment_id for segment_id, _ in head])
+        # a passage deleted since the build is left out here as it is from the hits
+        head = [(segment_id, score) for segment_id, score in head if segment_id in passages]
+        ids = [segment_id for segment_id, _ in head]
+        index_ids = self.index.segment_ids
+        position = {index_ids[i]: i for i, _ in [*found.bm25_top, *found.dense_top]}
+        idx = np.asarray([position[segment_id] for segment_id in ids], dtype=np.int64)
+        bm25: dict[str, float] = {}
+        if found.bm25_all is not None and found.bm25_top and ids:
+            best = max(score for _, score in found.bm25_top)
+            bm25 = dict(zip(ids, (found.bm25_all[idx] * found.weight[idx] / best).tolist()))
+        dense: dict[str, float] = {}
+        if found.query is not None and ids:
+            assert self.index.dense is not None
+            dense = dict(zip(ids, self.index.dense.scores_of(idx, found.query).tolist()))
+        return gather(found.text, found.terms, found.expansion, head, bm25=bm25,
+                      bm25_order=_best_first(found.bm25_top, index_ids), dense=dense,
+                      dense_order=_best_first(found.dense_top, index_ids),
+                      head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),
+                      passages=passages)
+
+    def candidates(self, question: str, *, filters: SearchFilters | None = None) -> Candidates | None:
+        """What the learned ranker reads of ``question``'s first candidates in the default hybrid
+        search (``evaluation/fit_ranker.py`` fits the ranker on these), or None where the question
+        is refused, nothing matches, or the pretrained encoder is not installed."""
+        admitted = self.admit(question, top_k=1, mode="hybrid", fusion="weighted", max_top_k=MAX_TOP_K,
+                              abstain=True, has_model=self.index.model is not None, degraded=self.degraded)
+        reranker = self.reranker
+        if isinstance(admitted, SearchResult) or reranker is None or admitted[2] != "hybrid":
+            return None
+        text, terms, mode, fusion = admitted
+        found = self._first_stage(text, terms, filters or SearchFilters(), mode, fusion, self.settings.candidates, None)
+        candidates = self._candidates(found, found.fused[: self.settings.rerank], reranker)
+        return candidates if candidates.segment_ids else None
 
     def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],
                   bm25_all: np.ndarray | None, query: np.ndarray | None,

@@ -344,6 +344,17 @@ class Store:
         rows = self.db.query(f"SELECT * FROM segments WHERE segment_id IN ({marks})", list(segment_ids))
         return {row["segment_id"]: self._segment_record(row, with_terms=with_terms) for row in rows}
 
+    def ranking_passages(self, segment_ids: Sequence[str]) -> dict[str, tuple[str, str, int, str]]:
+        """``(doc_id, text, ordinal, document title)`` of each existing segment of ``segment_ids``:
+        what the learned ranker reads of a candidate, in one query (``kb.ranker``)."""
+        if not segment_ids:
+            return {}
+        marks = ",".join("?" * len(segment_ids))
+        rows = self.db.execute(
+            "SELECT s.segment_id, s.doc_id, s.text, s.ordinal, d.title FROM segments s "
+            f"JOIN documents d ON d.doc_id = s.doc_id WHERE s.segment_id IN ({marks})", list(segment_ids))
+        return {sid: (doc_id, text, int(ordinal or 0), title or "") for sid, doc_id, text, ordinal, title in rows}
+
     def segments_naming(self, departments: Sequence[str]) -> set[str]:
         """The ids of the segments that name one of ``departments`` as responsible."""
         rows = self.db.execute(

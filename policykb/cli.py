@@ -226,12 +226,15 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
 @click.option("--term-weighting", type=click.Choice(["on", "off"]), default=None,
               help="Let a question's everyday words (老板, 说) count less in BM25 than its policy words.")
 @click.option("--rerank", type=click.IntRange(0, 100), default=None,
-              help="Re-order this many first candidates with the pretrained sentence encoder (default 20; "
-                   "0 = off). Turning it on encodes the passages it reads (about 100 a second).")
+              help="Re-order this many first candidates of a hybrid search (default 100; 0 = off). "
+                   "Turning it on encodes the passages the pretrained sentence encoder reads (about 100 a second).")
+@click.option("--ranker", type=click.Choice(["learned", "cosine"]), default=None,
+              help="How they are re-ordered: the bundled learned ranker (default) or the mix of fused score "
+                   "and the pretrained encoder's cosine.")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
              max_refused: float | None, expansion: str | None, term_weighting: str | None,
-             rerank: int | None) -> None:
+             rerank: int | None, ranker: str | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -242,7 +245,7 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
     changes: dict[str, Any] = {key: value for key, value in {
         "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
         "foreign_weight": foreign_weight, "place_weight": place_weight,
-        "max_refused": max_refused, "rerank": rerank}.items() if value is not None}
+        "max_refused": max_refused, "rerank": rerank, "ranker": ranker}.items() if value is not None}
     if expansion is not None:
         changes["expansion"] = expansion == "on"
     if term_weighting is not None:

@@ -63,7 +63,8 @@ from kb.milvus.schema import (
     term_for_analyzer,
 )
 from kb.normalize import normalize_for_matching
-from kb.rerank import passage_head
+from kb.ranker import Candidates, gather
+from kb.rerank import Reranker, passage_head
 from kb.search import (
     DEFAULT_TOP_K,
     MAX_TOP_K,
@@ -71,6 +72,7 @@ from kb.search import (
     SearchResult,
     Searcher,
     cited_hits,
+    reorder_head,
 )
 from kb.term_weights import term_weights
 from kb.types import IN_FORCE
@@ -279,6 +281,7 @@ class MilvusSearcher:
         cosines: dict[str, float] = {}
         bm25: dict[str, float] | None = None  # each candidate's BM25, scored once
         query_weights: dict[str, float] = {}
+        extra: dict[str, float] | None = None
         bm25_top: list[tuple[str, float]] = []
         dense_top: list[tuple[str, float]] = []
         query = None
@@ -320,9 +323,21 @@ class MilvusSearcher:
             fused = bm25_top or dense_top
         reranking = mode == "hybrid" and fusion == "weighted" and settings.rerank  # as the SQLite searcher
         if reranking and local.reranker is not None:
-            fused = local.reranker.rerank(text, fused, settings.rerank, lambda ids: {
-                sid: passage_head(row["title"], row["text"])
-                for sid, row in self._rows(list(ids), ["segment_id", "title", "text"]).items()})
+            reranker = local.reranker
+
+            def heads(ids: Sequence[str]) -> dict[str, str]:
+                return {sid: passage_head(row["title"], row["text"])
+                        for sid, row in self._rows(list(ids), ["segment_id", "title", "text"]).items()}
+
+            def candidates_of(head: list[tuple[str, float]]) -> Candidates:
+                # BM25 times the prior, over the question's best, as the SQLite searcher reads it
+                best = max((score for _, score in bm25_top), default=0.0) or 1.0
+                relative = {sid: (bm25 or {}).get(sid, 0.0) * self._prior(entities[sid], named) / best
+                            for sid, _ in head}
+                return self._candidates(text, terms, list(extra or ()), head, relative, bm25_top,
+                                        cosines if query is not None else {}, dense_top, reranker, heads)
+
+            fused = reorder_head(settings, reranker, text, fused, heads, candidates_of)
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
 
@@ -334,6 +349,22 @@ class MilvusSearcher:
         hits = cited_hits(fused[:top_k], terms, {sid: _passage(row) for sid, row in shown.items()}, scores)
         return SearchResult(text, hits, terms, mode, generation, reason=None if hits else "no_match",
                             degraded=degraded)
+
+    def _candidates(self, text: str, terms: list[str], expansion: list[str], head: list[tuple[str, float]],
+                    bm25_relative: dict[str, float], bm25_top: list[tuple[str, float]], cosines: dict[str, float],
+                    dense_top: list[tuple[str, float]], reranker: Reranker,
+                    heads: Callable[[Sequence[str]], dict[str, str]]) -> Candidates:
+        """What the learned ranker reads of ``head``, as the SQLite searcher gives it: the passages
+        from the collection, their position in their document from the store (0 where it lacks them)."""
+        rows = self._rows([sid for sid, _ in head], ["segment_id", "doc_id", "title", "text"])
+        head = [(sid, score) for sid, score in head if sid in rows]  # deleted since: left out, as from the hits
+        ids = [sid for sid, _ in head]
+        ordinals = self.local.store.ranking_passages(ids)
+        passages = {sid: (row["doc_id"], row["text"], ordinals[sid][2] if sid in ordinals else 0, row["title"])
+                    for sid, row in rows.items()}
+        return gather(text, terms, expansion, head, bm25=bm25_relative, bm25_order=[sid for sid, _ in bm25_top],
+                      dense=cosines, dense_order=[sid for sid, _ in dense_top],
+                      head_cosine=reranker.cosines(text, ids, heads) if ids else np.zeros(0), passages=passages)
 
     def _best(self, scores: dict[str, float], entities: dict[str, dict[str, Any]], named: set[str],
               count: int) -> list[tuple[str, float]]:
