@@ -15,6 +15,7 @@ of the question's words and characters, and how the candidates group by document
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ FEATURES = (
     "expansion_terms",      # share of the expansion's terms found in the passage; -1 without any
     "documents_top10",      # distinct documents among the first ten candidates
 )
+log = logging.getLogger(__name__)
+
 #: Rank given to a candidate that one retriever did not list (it listed at most 100).
 ABSENT_RANK = 150
 MODEL_FILE = "ranker.txt"
@@ -178,8 +181,14 @@ class LearnedRanker:
 
 @functools.cache
 def bundled_ranker() -> LearnedRanker | None:
-    """The ranker shipped with this version, or None where its file is missing."""
+    """The ranker shipped with this version, or None where it cannot be read (its file missing,
+    or LightGBM not loadable: its library needs the system's OpenMP runtime, libgomp)."""
     path = resources.files("kb.resources") / MODEL_FILE
     if not path.is_file():
+        log.warning("the learned ranker's file %s is missing: re-ranking by the cosine mix", MODEL_FILE)
         return None
-    return LearnedRanker(Path(str(path)))
+    try:
+        return LearnedRanker(Path(str(path)))
+    except (ImportError, OSError, ValueError) as error:
+        log.warning("the learned ranker cannot be loaded (%s): re-ranking by the cosine mix", error)
+        return None

@@ -240,6 +240,12 @@ def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[
     return [index_ids[i] for i, _ in sorted(top, key=lambda item: (-item[1], index_ids[item[0]]))]
 
 
+def learned_ranker_missing(settings: SearchSettings) -> str | None:
+    """``"learned_ranker_unavailable"`` where the learned ranker is wanted and cannot be read
+    (the cosine mix re-orders instead), else None."""
+    return "learned_ranker_unavailable" if settings.ranker == "learned" and bundled_ranker() is None else None
+
+
 def reorder_head(settings: SearchSettings, reranker: Reranker, question: str, fused: list[tuple[str, float]],
                  text_of: Callable[[Sequence[str]], dict[str, str]],
                  candidates_of: Callable[[list[tuple[str, float]]], Candidates]) -> list[tuple[str, float]]:
@@ -540,6 +546,7 @@ class Searcher:
         reranking = mode == "hybrid" and fusion == "weighted" and self.settings.rerank
         if reranking and self.reranker is not None:
             fused = self._reranked(found)
+            degraded = degraded or learned_ranker_missing(self.settings)
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
         ids = self.index.segment_ids

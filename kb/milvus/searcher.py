@@ -72,6 +72,7 @@ from kb.search import (
     SearchResult,
     Searcher,
     cited_hits,
+    learned_ranker_missing,
     reorder_head,
 )
 from kb.term_weights import term_weights
@@ -338,6 +339,7 @@ class MilvusSearcher:
                                         cosines if query is not None else {}, dense_top, reranker, heads)
 
             fused = reorder_head(settings, reranker, text, fused, heads, candidates_of)
+            degraded = degraded or learned_ranker_missing(settings)
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
 

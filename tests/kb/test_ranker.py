@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from evaluation.fit_ranker import fit, training_rows
+import kb.ranker as ranker_module
 from kb import KnowledgeBase
 from kb.pretrained import ENVIRONMENT, find_pretrained
 from kb.ranker import ABSENT_RANK, FEATURES, Candidates, LearnedRanker, bundled_ranker, candidate_features
@@ -137,3 +138,20 @@ def test_fitting_reads_the_candidates_search_makes_and_learns_from_the_gold(own_
     assert features.shape == (len(labels), len(FEATURES))
     model = fit(np.vstack([features] * 300), np.concatenate([labels] * 300), groups * 300)
     assert int(np.argmax(model.booster_.predict(features))) == len(labels) - 1
+
+
+def test_without_the_rankers_file_the_cosine_mix_answers_and_says_so(own_kb: KnowledgeBase, monkeypatch) -> None:
+    _needs_encoder()
+    own_kb.configure_search(ranker="cosine")
+    mixed = [h.segment_id for h in own_kb.search(QUESTION, top_k=10).hits]
+    own_kb.configure_search(ranker="learned")
+    monkeypatch.setattr(ranker_module, "MODEL_FILE", "not-shipped.txt")
+    ranker_module.bundled_ranker.cache_clear()
+    try:
+        result = own_kb.search(QUESTION, top_k=10)
+        assert result.degraded == "learned_ranker_unavailable"
+        assert [h.segment_id for h in result.hits] == mixed
+    finally:
+        monkeypatch.undo()
+        ranker_module.bundled_ranker.cache_clear()
+    assert own_kb.search(QUESTION, top_k=10).degraded is None
