@@ -1,16 +1,30 @@
-"""Fit the learned ranker (``kb.ranker``) on question sets over one knowledge base.
+"""Fit the learned rankers (``kb.ranker``) on question sets over knowledge bases.
 
-The shipped ``kb/resources/ranker.txt`` was made over a fresh knowledge base of all of
-../shared/corpus (place 常熟市,苏州市,江苏省) from the training splits only, held-out
-splits untouched::
+Both shipped models were made over knowledge bases of all of ../shared/corpus (place
+常熟市,苏州市,江苏省) from the training splits only, held-out splits untouched.
+``kb/resources/ranker.txt``, for a model that knows the passages alone, from the fresh
+knowledge base (what ``policykb ingest`` builds)::
 
     python -m evaluation.fit_ranker --kb var/full \\
         --set evaluation/sets/hotline-laws:train \\
         --set var/eval/suite/stard/train --set var/eval/suite/epidemic/local_train \\
         --out kb/resources/ranker.txt
 
-(the STARD and epidemic splits as ``policykb eval suite`` converts them into its cache). Each
-question contributes its first candidates as the search makes them (the same code reads them
+(the STARD and epidemic splits as ``policykb eval suite`` converts them into its cache).
+``kb/resources/ranker-trained.txt``, for a model trained on question pairs, is cross-fitted:
+a trained model has seen its own pairs' questions, so its candidates for them are better than
+for any new question, and a ranker fitted on them would trust it too far. The training
+questions (STARD train, epidemic local_train) are split in two by ``zlib.crc32(id) % 2``; two
+copies of the fresh knowledge base are trained (``policykb train``, as the README's quality
+section does) on the pairs of one half each, and each is asked the other half and the
+hotline-over-laws training split, with ``--plan`` naming them::
+
+    [{"kb": "var/fold0", "sets": ["evaluation/sets/hotline-laws:train", "var/eval/stard-fold1",
+                                  "var/eval/epidemic-fold1"]},
+     {"kb": "var/fold1", "sets": ["evaluation/sets/hotline-laws:train", "var/eval/stard-fold0",
+                                  "var/eval/epidemic-fold0"]}]
+
+Each question contributes its first candidates as the search makes them (the same code reads them
 at search time, so training and serving cannot drift apart); a candidate is relevant as
 evaluation judges it (gold passage, gold document, or the answer's text in the gold
 document). Questions with no relevant candidate teach nothing and are skipped.
@@ -19,6 +33,7 @@ document). Questions with no relevant candidate teach nothing and are skipped.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,15 +87,31 @@ def fit(features: np.ndarray, labels: np.ndarray, groups: list[int]):  # -> ligh
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kb", required=True, type=Path, help="knowledge base directory (fresh: no question pairs)")
-    parser.add_argument("--set", dest="sets", action="append", required=True,
+    parser.add_argument("--kb", type=Path, help="knowledge base directory the --set questions are asked of")
+    parser.add_argument("--set", dest="sets", action="append", default=[],
                         help="question set, PATH or PATH:SPLIT (repeat)")
+    parser.add_argument("--plan", type=Path,
+                        help='JSON list of {"kb": DIR, "sets": [PATH[:SPLIT], ...]}: rows from several knowledge '
+                             "bases (instead of --kb/--set)")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
-    knowledge_base = KnowledgeBase(args.kb)
-    if knowledge_base.searcher.reranker is None:
-        parser.error("the pretrained encoder is not installed: the ranker reads its cosines")
-    features, labels, groups = training_rows(knowledge_base, args.sets)
+    if args.plan is not None:
+        plan = json.loads(args.plan.read_text(encoding="utf-8"))
+    elif args.kb is not None and args.sets:
+        plan = [{"kb": str(args.kb), "sets": args.sets}]
+    else:
+        parser.error("give --kb with --set, or --plan")
+    parts = []
+    for step in plan:
+        knowledge_base = KnowledgeBase(Path(step["kb"]))
+        if knowledge_base.searcher.reranker is None:
+            parser.error("the pretrained encoder is not installed: the ranker reads its cosines")
+        print(f"{step['kb']}:", file=sys.stderr)
+        parts.append(training_rows(knowledge_base, step["sets"]))
+        knowledge_base.close()
+    features = np.vstack([part[0] for part in parts])
+    labels = np.concatenate([part[1] for part in parts])
+    groups = [size for part in parts for size in part[2]]
     ranker = fit(features, labels, groups)
     ranker.booster_.save_model(str(args.out))
     print(f"{len(groups)} questions, {len(labels)} candidates -> {args.out}", file=sys.stderr)

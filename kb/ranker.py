@@ -53,12 +53,18 @@ FEATURES = (
     "dense_gap",            # dense - the best dense among the candidates
     "expansion_terms",      # share of the expansion's terms found in the passage; -1 without any
     "documents_top10",      # distinct documents among the first ten candidates
+    "bm25_weight",          # BM25's weight in the fusion: 0.8 for a model that knows the passages alone,
+                            # towards 0.4 as a trained model finds the question familiar (kb.familiarity)
 )
 log = logging.getLogger(__name__)
 
 #: Rank given to a candidate that one retriever did not list (it listed at most 100).
 ABSENT_RANK = 150
+#: The ranker for a knowledge base whose model knows the passages alone (what `policykb ingest`
+#: builds), and the one for a model trained on question pairs: that model finds the passages
+#: of questions like the confirmed ones, and the second ranker learned how far to trust it.
 MODEL_FILE = "ranker.txt"
+TRAINED_MODEL_FILE = "ranker-trained.txt"
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,11 @@ class Candidates:
     texts: Sequence[str]
     titles: Sequence[str]
     ordinals: Sequence[int]
+    bm25_weight: float = 0.8
 
 
 def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: Sequence[tuple[str, float]], *,
-           bm25: Mapping[str, float], bm25_order: Sequence[str], dense: Mapping[str, float],
+           bm25_weight: float, bm25: Mapping[str, float], bm25_order: Sequence[str], dense: Mapping[str, float],
            dense_order: Sequence[str], head_cosine: np.ndarray,
            passages: Mapping[str, tuple[str, str, int, str]]) -> Candidates:
     """``Candidates`` from what either backend knows of its first candidates ``head`` (segment
@@ -101,7 +108,7 @@ def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: 
         bm25=np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64), bm25_rank=ranks(bm25_order),
         dense=np.asarray([max(dense.get(i, 0.0), 0.0) for i in ids], dtype=np.float64), dense_rank=ranks(dense_order),
         head_cosine=head_cosine, doc_ids=[passages[i][0] for i in ids], texts=[passages[i][1] for i in ids],
-        ordinals=[passages[i][2] for i in ids], titles=[passages[i][3] for i in ids])
+        ordinals=[passages[i][2] for i in ids], titles=[passages[i][3] for i in ids], bm25_weight=bm25_weight)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -149,7 +156,7 @@ def candidate_features(c: Candidates) -> np.ndarray:
             _share(terms, text), math.log1p(c.ordinals[r] or 0), len(terms), len(c.question),
             _share(bigrams, text), _share(bigrams, title), math.log1p(cosine_rank[r]),
             c.head_cosine[r] - doc_cosine[doc], fused[r] - doc_fused[doc], c.dense[r] - top_dense,
-            _share(expansion, text) if expansion else -1.0, documents_top10,
+            _share(expansion, text) if expansion else -1.0, documents_top10, c.bm25_weight,
         )
     return rows
 
@@ -180,12 +187,15 @@ class LearnedRanker:
 
 
 @functools.cache
-def bundled_ranker() -> LearnedRanker | None:
-    """The ranker shipped with this version, or None where it cannot be read (its file missing,
-    or LightGBM not loadable: its library needs the system's OpenMP runtime, libgomp)."""
-    path = resources.files("kb.resources") / MODEL_FILE
+def bundled_ranker(*, trained: bool = False) -> LearnedRanker | None:
+    """The ranker shipped with this version for a knowledge base whose model was ``trained`` on
+    question pairs, or for one whose model knows the passages alone; None where it cannot be
+    read (its file missing, or LightGBM not loadable: its library needs the system's OpenMP
+    runtime, libgomp)."""
+    name = TRAINED_MODEL_FILE if trained else MODEL_FILE
+    path = resources.files("kb.resources") / name
     if not path.is_file():
-        log.warning("the learned ranker's file %s is missing: re-ranking by the cosine mix", MODEL_FILE)
+        log.warning("the learned ranker's file %s is missing: re-ranking by the cosine mix", name)
         return None
     try:
         return LearnedRanker(Path(str(path)))

@@ -39,7 +39,7 @@ from kb.index import LoadedIndex
 from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
-from kb.ranker import Candidates, bundled_ranker, gather
+from kb.ranker import Candidates, LearnedRanker, bundled_ranker, gather
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
 from kb.store import Store
@@ -233,6 +233,7 @@ class FirstStage:
     bm25_all: np.ndarray | None
     query: np.ndarray | None
     weight: np.ndarray
+    bm25_weight: float  # BM25's weight in the fusion (kb.familiarity moves it for a trained model)
 
 
 def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[str]:
@@ -240,26 +241,19 @@ def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[
     return [index_ids[i] for i, _ in sorted(top, key=lambda item: (-item[1], index_ids[item[0]]))]
 
 
-def learned_ranker_missing(settings: SearchSettings) -> str | None:
-    """``"learned_ranker_unavailable"`` where the learned ranker is wanted and cannot be read
-    (the cosine mix re-orders instead), else None."""
-    return "learned_ranker_unavailable" if settings.ranker == "learned" and bundled_ranker() is None else None
-
-
-def reorder_head(settings: SearchSettings, reranker: Reranker, question: str, fused: list[tuple[str, float]],
-                 text_of: Callable[[Sequence[str]], dict[str, str]],
+def reorder_head(count: int, learned: LearnedRanker | None, reranker: Reranker, question: str,
+                 fused: list[tuple[str, float]], text_of: Callable[[Sequence[str]], dict[str, str]],
                  candidates_of: Callable[[list[tuple[str, float]]], Candidates]) -> list[tuple[str, float]]:
-    """``fused`` with its first ``settings.rerank`` candidates re-ordered, whatever the backend: by
-    the learned ranker (``kb.ranker``; ``candidates_of`` says what it reads of them) or, with
-    ``ranker`` "cosine" or without the ranker's file, by the encoder's cosine mix (``kb.rerank``;
-    ``text_of`` gives the heads of passages without a stored vector)."""
-    learned = bundled_ranker() if settings.ranker == "learned" else None
+    """``fused`` with its first ``count`` candidates re-ordered, whatever the backend: by the
+    ``learned`` ranker (``kb.ranker``; ``candidates_of`` says what it reads of them) or, without
+    one, by the encoder's cosine mix (``kb.rerank``; ``text_of`` gives the heads of passages
+    without a stored vector)."""
     if learned is None:
-        return reranker.rerank(question, fused, settings.rerank, text_of)
-    candidates = candidates_of(fused[: settings.rerank])
+        return reranker.rerank(question, fused, count, text_of)
+    candidates = candidates_of(fused[:count])
     if len(candidates.segment_ids) < 2:
         return fused
-    return learned.order(candidates) + fused[settings.rerank :]
+    return learned.order(candidates) + fused[count:]
 
 
 @dataclass(frozen=True)
@@ -348,6 +342,7 @@ class Searcher:
         self._superseded_from = np.asarray(index.superseded_from, dtype=np.int64)
         self._places = sorted({j for j in self._jurisdiction_codes if j and j != NATIONAL})
         supervised = bool((index.manifest.get("embedding") or {}).get("supervised"))
+        self.supervised = supervised
         auto = SUPERVISED_WEIGHTS if supervised else UNSUPERVISED_WEIGHTS
         self._weights = (auto[0] if self.settings.bm25_weight is None else self.settings.bm25_weight,
                          auto[1] if self.settings.dense_weight is None else self.settings.dense_weight)
@@ -411,6 +406,19 @@ class Searcher:
                 self._reranker = Reranker(encoder, stored=lambda ids: self.store.head_vectors(name, ids, encoder.dim))
         return self._reranker or None
 
+    @property
+    def learned_ranker(self) -> LearnedRanker | None:
+        """The bundled ranker for this index's model (``kb.ranker``: one fitted for a model
+        trained on question pairs, one for a model that knows the passages alone), or None with
+        ``ranker`` "cosine" or where it cannot be read."""
+        return bundled_ranker(trained=self.supervised) if self.settings.ranker == "learned" else None
+
+    def learned_ranker_missing(self) -> str | None:
+        """``"learned_ranker_unavailable"`` where the learned ranker is wanted and cannot be read
+        (the cosine mix re-orders instead), else None."""
+        return "learned_ranker_unavailable" if self.settings.ranker == "learned" and self.learned_ranker is None \
+            else None
+
     def _passage_heads(self, segment_ids: Sequence[str]) -> dict[str, str]:
         segments = self.store.segments_by_ids(list(segment_ids))
         documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
@@ -423,8 +431,8 @@ class Searcher:
         _ = self.off_topic
         if self.settings.expansion:
             _ = self.expansion
-        if self.settings.rerank and self.settings.ranker == "learned":
-            bundled_ranker()
+        if self.settings.rerank:
+            _ = self.learned_ranker
         if self._follow_familiarity:
             _ = self.familiarity
 
@@ -546,7 +554,7 @@ class Searcher:
         reranking = mode == "hybrid" and fusion == "weighted" and self.settings.rerank
         if reranking and self.reranker is not None:
             fused = self._reranked(found)
-            degraded = degraded or learned_ranker_missing(self.settings)
+            degraded = degraded or self.learned_ranker_missing()
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
         ids = self.index.segment_ids
@@ -584,12 +592,14 @@ class Searcher:
             fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, self._weights_for(query))
         else:
             fused = self._ordered(bm25_top or dense_top)
-        return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight)
+        return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight,
+                          self._weights_for(query)[0])
 
     def _reranked(self, found: FirstStage) -> list[tuple[str, float]]:
         reranker = self.reranker
         assert reranker is not None
-        return reorder_head(self.settings, reranker, found.text, found.fused, self._passage_heads,
+        return reorder_head(self.settings.rerank, self.learned_ranker, reranker, found.text, found.fused,
+                            self._passage_heads,
                             lambda head: self._candidates(found, head, reranker))
 
     def _candidates(self, found: FirstStage, head: Sequence[tuple[str, float]], reranker: Reranker) -> Candidates:
@@ -609,7 +619,7 @@ class Searcher:
         if found.query is not None and ids:
             assert self.index.dense is not None
             dense = dict(zip(ids, self.index.dense.scores_of(idx, found.query).tolist()))
-        return gather(found.text, found.terms, found.expansion, head, bm25=bm25,
+        return gather(found.text, found.terms, found.expansion, head, bm25_weight=found.bm25_weight, bm25=bm25,
                       bm25_order=_best_first(found.bm25_top, index_ids), dense=dense,
                       dense_order=_best_first(found.dense_top, index_ids),
                       head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),

@@ -72,7 +72,6 @@ from kb.search import (
     SearchResult,
     Searcher,
     cited_hits,
-    learned_ranker_missing,
     reorder_head,
 )
 from kb.term_weights import term_weights
@@ -335,11 +334,12 @@ class MilvusSearcher:
                 best = max((score for _, score in bm25_top), default=0.0) or 1.0
                 relative = {sid: (bm25 or {}).get(sid, 0.0) * self._prior(entities[sid], named) / best
                             for sid, _ in head}
-                return self._candidates(text, terms, list(extra or ()), head, relative, bm25_top,
+                return self._candidates(text, terms, list(extra or ()), local._weights_for(query)[0], head, relative,
+                                        bm25_top,
                                         cosines if query is not None else {}, dense_top, reranker, heads)
 
-            fused = reorder_head(settings, reranker, text, fused, heads, candidates_of)
-            degraded = degraded or learned_ranker_missing(settings)
+            fused = reorder_head(settings.rerank, local.learned_ranker, reranker, text, fused, heads, candidates_of)
+            degraded = degraded or local.learned_ranker_missing()
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
 
@@ -352,7 +352,8 @@ class MilvusSearcher:
         return SearchResult(text, hits, terms, mode, generation, reason=None if hits else "no_match",
                             degraded=degraded)
 
-    def _candidates(self, text: str, terms: list[str], expansion: list[str], head: list[tuple[str, float]],
+    def _candidates(self, text: str, terms: list[str], expansion: list[str], bm25_weight: float,
+                    head: list[tuple[str, float]],
                     bm25_relative: dict[str, float], bm25_top: list[tuple[str, float]], cosines: dict[str, float],
                     dense_top: list[tuple[str, float]], reranker: Reranker,
                     heads: Callable[[Sequence[str]], dict[str, str]]) -> Candidates:
@@ -364,7 +365,7 @@ class MilvusSearcher:
         ordinals = self.local.store.ranking_passages(ids)
         passages = {sid: (row["doc_id"], row["text"], ordinals[sid][2] if sid in ordinals else 0, row["title"])
                     for sid, row in rows.items()}
-        return gather(text, terms, expansion, head, bm25=bm25_relative, bm25_order=[sid for sid, _ in bm25_top],
+        return gather(text, terms, expansion, head, bm25_weight=bm25_weight, bm25=bm25_relative, bm25_order=[sid for sid, _ in bm25_top],
                       dense=cosines, dense_order=[sid for sid, _ in dense_top],
                       head_cosine=reranker.cosines(text, ids, heads) if ids else np.zeros(0), passages=passages)
 

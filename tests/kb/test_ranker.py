@@ -69,13 +69,21 @@ def test_each_candidate_gets_every_feature_relative_to_the_question() -> None:
     assert column(candidate_features(expanded), "expansion_terms").tolist() == [1, 0, 0]
 
 
-def test_the_bundled_model_reads_these_features_and_orders_keeping_the_scores_scale() -> None:
-    ranker = bundled_ranker()
+@pytest.mark.parametrize("trained", [False, True])
+def test_the_bundled_models_read_these_features_and_order_keeping_the_scores_scale(trained: bool) -> None:
+    ranker = bundled_ranker(trained=trained)
     assert ranker is not None
     c = _candidates()
     ordered = ranker.order(c)
     assert sorted(sid for sid, _ in ordered) == sorted(c.segment_ids)
     assert [score for _, score in ordered] == [2.0, 1.0, 0.5]
+
+
+def test_a_knowledge_base_gets_the_ranker_fitted_for_its_kind_of_model(own_kb: KnowledgeBase) -> None:
+    searcher = own_kb.searcher
+    supervised = bool((searcher.index.manifest.get("embedding") or {}).get("supervised"))
+    assert searcher.learned_ranker is bundled_ranker(trained=supervised)
+    assert bundled_ranker(trained=True) is not bundled_ranker(trained=False)
 
 
 def test_a_model_fitted_on_other_features_is_refused(tmp_path) -> None:
@@ -95,7 +103,7 @@ def test_search_orders_its_first_candidates_as_the_learned_ranker_does(own_kb: K
     assert SearchSettings().ranker == "learned"
     candidates = own_kb.searcher.candidates(QUESTION)
     assert candidates is not None and len(candidates.segment_ids) >= 5
-    expected = [sid for sid, _ in bundled_ranker().order(candidates)]
+    expected = [sid for sid, _ in own_kb.searcher.learned_ranker.order(candidates)]
     result = own_kb.search(QUESTION, top_k=5)
     assert result.degraded is None
     assert [h.segment_id for h in result.hits] == expected[:5]
@@ -146,6 +154,7 @@ def test_without_the_rankers_file_the_cosine_mix_answers_and_says_so(own_kb: Kno
     mixed = [h.segment_id for h in own_kb.search(QUESTION, top_k=10).hits]
     own_kb.configure_search(ranker="learned")
     monkeypatch.setattr(ranker_module, "MODEL_FILE", "not-shipped.txt")
+    monkeypatch.setattr(ranker_module, "TRAINED_MODEL_FILE", "not-shipped-either.txt")
     ranker_module.bundled_ranker.cache_clear()
     try:
         result = own_kb.search(QUESTION, top_k=10)
