@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -168,13 +169,17 @@ class LearnedRanker:
         import lightgbm  # imported here: a knowledge base that never re-ranks never loads it
 
         self.booster = lightgbm.Booster(model_file=str(model_file))
+        self._lock = threading.Lock()
         names = tuple(self.booster.feature_name())
         if names != FEATURES:
             raise ValueError(f"{model_file} was fitted on other features: {names[:3]}...")
 
     def scores(self, features: np.ndarray) -> np.ndarray:
-        # one thread: the service answers many questions at once, each on its own thread
-        return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+        # one OpenMP thread: the service answers many questions at once, each on its own thread;
+        # and one prediction at a time: LightGBM sets up a shared booster's predictor without a
+        # lock of its own (LightGBM issue 6142), and a prediction takes about a millisecond
+        with self._lock:
+            return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
 
     def order(self, candidates: Candidates) -> list[tuple[str, float]]:
         """The candidates re-ordered, each carrying the fused score of its new position (the

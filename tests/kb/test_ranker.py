@@ -164,3 +164,17 @@ def test_without_the_rankers_file_the_cosine_mix_answers_and_says_so(own_kb: Kno
         monkeypatch.undo()
         ranker_module.bundled_ranker.cache_clear()
     assert own_kb.search(QUESTION, top_k=10).degraded is None
+
+
+def test_questions_answered_at_once_get_the_order_each_would_get_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ranker = bundled_ranker()
+    assert ranker is not None
+    rng = np.random.default_rng(3)
+    batches = [rng.random((100, len(FEATURES))).astype(np.float32) for _ in range(16)]
+    alone = [ranker.scores(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(ranker.scores, batches * 4))
+    for i, scores in enumerate(together):
+        assert np.array_equal(scores, alone[i % len(batches)])
