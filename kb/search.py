@@ -585,15 +585,16 @@ class Searcher:
                 dense_top = _top(positions, cosines, weight, count)
             else:
                 query = None
+        weights = self._weights_for(query)
         if mode == "hybrid" and fusion == "rrf":
             fused = reciprocal_rank_fusion([self._ordered(bm25_top), self._ordered(dense_top)],
                                            rrf_k=settings.rrf_k if rrf_k is None else rrf_k)
         elif mode == "hybrid":
-            fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, self._weights_for(query))
+            fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, weights)
         else:
             fused = self._ordered(bm25_top or dense_top)
         return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight,
-                          self._weights_for(query)[0])
+                          weights[0])
 
     def _reranked(self, found: FirstStage) -> list[tuple[str, float]]:
         reranker = self.reranker
