@@ -168,7 +168,10 @@ class LearnedRanker:
     def __init__(self, model_file: Path | str) -> None:
         import lightgbm  # imported here: a knowledge base that never re-ranks never loads it
 
-        self.booster = lightgbm.Booster(model_file=str(model_file))
+        try:
+            self.booster = lightgbm.Booster(model_file=str(model_file))
+        except lightgbm.basic.LightGBMError as error:
+            raise ValueError(f"{model_file} is not a LightGBM model: {error}") from error
         self._lock = threading.Lock()
         names = tuple(self.booster.feature_name())
         if names != FEATURES:

@@ -96,6 +96,9 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path) -> None:
     other.booster_.save_model(str(path))
     with pytest.raises(ValueError, match="other features"):
         LearnedRanker(path)
+    path.write_text("tree\nnot a model\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a LightGBM model"):
+        LearnedRanker(path)
 
 
 def test_search_orders_its_first_candidates_as_the_learned_ranker_does(own_kb: KnowledgeBase) -> None:
