@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.lightgbm_native import NativeModel
 from kb.normalize import normalize_for_matching
 
 #: What the ranker reads of each candidate, in the model's column order.
@@ -166,23 +167,17 @@ class LearnedRanker:
     """A LightGBM ranking model over ``FEATURES``; higher scores go first."""
 
     def __init__(self, model_file: Path | str) -> None:
-        import lightgbm  # imported here: a knowledge base that never re-ranks never loads it
-
-        try:
-            self.booster = lightgbm.Booster(model_file=str(model_file))
-        except lightgbm.basic.LightGBMError as error:
-            raise ValueError(f"{model_file} is not a LightGBM model: {error}") from error
+        self.model = NativeModel(model_file)  # ModelError (a ValueError) for a file it cannot read
         self._lock = threading.Lock()
-        names = tuple(self.booster.feature_name())
-        if names != FEATURES:
-            raise ValueError(f"{model_file} was fitted on other features: {names[:3]}...")
+        if self.model.feature_names != FEATURES:
+            raise ValueError(f"{model_file} was fitted on other features: {self.model.feature_names[:3]}...")
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         # one OpenMP thread: the service answers many questions at once, each on its own thread;
         # and one prediction at a time: LightGBM sets up a shared booster's predictor without a
         # lock of its own (LightGBM issue 6142), and a prediction takes about a millisecond
         with self._lock:
-            return np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+            return self.model.predict(features)
 
     def order(self, candidates: Candidates) -> list[tuple[str, float]]:
         """The candidates re-ordered, each carrying the fused score of its new position (the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from evaluation.fit_ranker import fit, training_rows
 import kb.ranker as ranker_module
 from kb import KnowledgeBase
+from kb.lightgbm_native import ModelError, NativeModel
 from kb.pretrained import ENVIRONMENT, find_pretrained
 from kb.ranker import ABSENT_RANK, FEATURES, Candidates, LearnedRanker, bundled_ranker, candidate_features
 from kb.search import SearchSettings
@@ -97,8 +100,25 @@ def test_a_model_fitted_on_other_features_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError, match="other features"):
         LearnedRanker(path)
     path.write_text("tree\nnot a model\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="not a LightGBM model"):
+    with pytest.raises(ModelError, match="other.txt"):
         LearnedRanker(path)
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_the_c_library_scores_as_lightgbms_python_package_does(trained: bool) -> None:
+    import lightgbm
+
+    from kb.ranker import MODEL_FILE, TRAINED_MODEL_FILE
+
+    path = Path(str(resources.files("kb.resources") / (TRAINED_MODEL_FILE if trained else MODEL_FILE)))
+    rows = np.random.default_rng(5).random((300, len(FEATURES)))
+    rows[:, FEATURES.index("bm25_weight")] = 0.8
+    rows[::7] = 0.0  # zeros, which LightGBM can treat apart
+    assert NativeModel(path).feature_names == FEATURES
+    assert np.allclose(NativeModel(path).predict(rows), lightgbm.Booster(model_file=str(path)).predict(rows),
+                       rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="features"):
+        NativeModel(path).predict(rows[:, :3])
 
 
 def test_search_orders_its_first_candidates_as_the_learned_ranker_does(own_kb: KnowledgeBase) -> None:
