@@ -6,10 +6,11 @@ candidate to the next: a passage that BM25 ranks first and the encoder last, an 
 whose law fills the list but which covers none of the question's characters, a definition
 that outranks the article that answers. A gradient-boosted ranker (LightGBM's LambdaMART,
 objective NDCG) reads ``FEATURES`` for each of the first ``rerank`` candidates and orders
-them; it was fitted on the training splits of the tracked question sets over the full
-corpus (``evaluation/fit_ranker.py`` makes ``kb/resources/ranker.txt`` again) and reads
-only what any knowledge base has: scores relative to the question's best, ranks, coverage
-of the question's words and characters, and how the candidates group by document.
+them. Two rankers ship, fitted on the training splits of the tracked question sets over the
+full corpus (``evaluation/fit_ranker.py`` makes them again): one for a knowledge base whose
+model knows the passages alone, one (cross-fitted) for a model trained on question pairs.
+Both read only what any knowledge base has: scores relative to the question's best, ranks,
+coverage of the question's words and characters, and how the candidates group by document.
 """
 
 from __future__ import annotations
