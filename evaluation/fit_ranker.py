@@ -44,8 +44,9 @@ from evaluation.relevance import is_relevant
 from evaluation.sets import load_set
 from kb import RANKER_FEATURES, KnowledgeBase, candidate_features
 
-#: LambdaMART settings chosen by five-fold cross-validation on the training splits (Recall@10
-#: and MRR@10 of each set); small trees and large leaves, as the sets are small.
+#: LambdaMART settings chosen by cross-validation on the training splits (Recall@10 and MRR@10
+#: of each set; more or larger trees were no better); small trees and large leaves, as the
+#: sets are small.
 PARAMETERS = {"objective": "lambdarank", "n_estimators": 300, "learning_rate": 0.03, "num_leaves": 7,
               "min_child_samples": 200, "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8,
               "lambdarank_truncation_level": 20, "label_gain": [0, 1], "random_state": 7, "verbose": -1}
@@ -74,6 +75,8 @@ def training_rows(knowledge_base: KnowledgeBase, set_specs: Sequence[str]) -> tu
             groups.append(len(relevant))
             used += 1
         print(f"{spec}: {used} of {len(questions)} questions have a relevant candidate", file=sys.stderr)
+    if not groups:
+        raise ValueError("no question of these sets has a relevant candidate: nothing to learn from")
     return np.vstack(features), np.concatenate(labels), groups
 
 
@@ -107,8 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if knowledge_base.searcher.reranker is None:
             parser.error("the pretrained encoder is not installed: the ranker reads its cosines")
         print(f"{step['kb']}:", file=sys.stderr)
-        parts.append(training_rows(knowledge_base, step["sets"]))
-        knowledge_base.close()
+        try:
+            parts.append(training_rows(knowledge_base, step["sets"]))
+        except ValueError as error:  # a malformed set, or one that teaches nothing
+            parser.error(f"{step['kb']}: {error}")
+        finally:
+            knowledge_base.close()
     features = np.vstack([part[0] for part in parts])
     labels = np.concatenate([part[1] for part in parts])
     groups = [size for part in parts for size in part[2]]
