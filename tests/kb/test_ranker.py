@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -25,15 +24,6 @@ def _needs_encoder() -> None:
     available = find_pretrained()
     if available.files is None:
         pytest.skip(f"pretrained resources absent: {available.reason}")
-
-
-@pytest.fixture()
-def own_kb(built_kb: KnowledgeBase, tmp_path):
-    copy = tmp_path / "kb"
-    shutil.copytree(built_kb.kb_dir, copy)
-    knowledge_base = KnowledgeBase(copy)
-    yield knowledge_base
-    knowledge_base.close()
 
 
 def _candidates(**changes) -> Candidates:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -22,16 +21,6 @@ def _encoder_or_skip():
     if available.files is None:
         pytest.skip(f"pretrained resources absent: {available.reason}")
     return load_sentence_encoder(available.files), encoder_name(available.files)
-
-
-@pytest.fixture()
-def own_kb(built_kb: KnowledgeBase, tmp_path):
-    """A copy of the shared knowledge base whose settings and documents this test may change."""
-    copy = tmp_path / "kb"
-    shutil.copytree(built_kb.kb_dir, copy)
-    knowledge_base = KnowledgeBase(copy)
-    yield knowledge_base
-    knowledge_base.close()
 
 
 def test_reranking_is_on_by_default() -> None:
