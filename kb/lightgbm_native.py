@@ -12,6 +12,7 @@ tests check that both give the same scores.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -42,17 +43,12 @@ def library_path() -> Path:
     raise ImportError(f"the lightgbm package has no {name}")
 
 
-_library: ctypes.CDLL | None = None
-
-
+@functools.cache
 def _load_library() -> ctypes.CDLL:
     """The C library, loaded once (OSError where it cannot be: it needs the system's libgomp)."""
-    global _library
-    if _library is None:
-        library = ctypes.CDLL(str(library_path()))
-        library.LGBM_GetLastError.restype = ctypes.c_char_p
-        _library = library
-    return _library
+    library = ctypes.CDLL(str(library_path()))
+    library.LGBM_GetLastError.restype = ctypes.c_char_p
+    return library
 
 
 def feature_names(model_file: Path) -> tuple[str, ...]:

@@ -221,8 +221,9 @@ MASK_CACHE_SIZE = 32
 @dataclass(frozen=True)
 class FirstStage:
     """One question's retrieval before re-ranking: both retrievers' candidates (index position,
-    score; unordered), every passage's BM25 score, the question's vector, the filter x prior
-    weights, and the fused list (segment id, score), best first."""
+    score; unordered) and each candidate's position by segment id, every passage's BM25 score,
+    the question's vector, the filter x prior weights, and the fused list (segment id, score),
+    best first."""
 
     text: str
     terms: list[str]
@@ -234,6 +235,7 @@ class FirstStage:
     query: np.ndarray | None
     weight: np.ndarray
     bm25_weight: float  # BM25's weight in the fusion (kb.familiarity moves it for a trained model)
+    positions: dict[str, int]  # each candidate's index position: every fused passage is one of them
 
 
 def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[str]:
@@ -420,9 +422,8 @@ class Searcher:
             else None
 
     def _passage_heads(self, segment_ids: Sequence[str]) -> dict[str, str]:
-        segments = self.store.segments_by_ids(list(segment_ids))
-        documents = self.store.documents_by_ids(seg["doc_id"] for seg in segments.values())
-        return {sid: passage_head(documents[seg['doc_id']]['title'], seg['text']) for sid, seg in segments.items()}
+        return {sid: passage_head(title, text)
+                for sid, (_doc, text, _ordinal, title) in self.store.ranking_passages(list(segment_ids)).items()}
 
     def prepare(self) -> None:
         """Fit now what is otherwise fitted at the first question (about 2-3 s over the full
@@ -557,9 +558,7 @@ class Searcher:
             degraded = degraded or self.learned_ranker_missing()
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
-        ids = self.index.segment_ids
-        position = {ids[i]: i for i, _ in [*found.bm25_top, *found.dense_top]}  # every fused passage is one of these
-        hits = self._hits(fused[:top_k], terms, position, found.bm25_all, found.query)
+        hits = self._hits(fused[:top_k], terms, found.positions, found.bm25_all, found.query)
         reason = None if hits else "no_match"
         return SearchResult(text, hits, terms, mode, self.index.generation, reason=reason, degraded=degraded)
 
@@ -593,8 +592,9 @@ class Searcher:
             fused = self._weighted(bm25_top, dense_top, bm25_all, query, weight, weights)
         else:
             fused = self._ordered(bm25_top or dense_top)
+        ids = self.index.segment_ids
         return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight,
-                          weights[0])
+                          weights[0], {ids[i]: i for i, _ in [*bm25_top, *dense_top]})
 
     def _reranked(self, found: FirstStage) -> list[tuple[str, float]]:
         reranker = self.reranker
@@ -610,8 +610,7 @@ class Searcher:
         head = [(segment_id, score) for segment_id, score in head if segment_id in passages]
         ids = [segment_id for segment_id, _ in head]
         index_ids = self.index.segment_ids
-        position = {index_ids[i]: i for i, _ in [*found.bm25_top, *found.dense_top]}
-        idx = np.asarray([position[segment_id] for segment_id in ids], dtype=np.int64)
+        idx = np.asarray([found.positions[segment_id] for segment_id in ids], dtype=np.int64)
         bm25: dict[str, float] = {}
         if found.bm25_all is not None and found.bm25_top and ids:
             best = max(score for _, score in found.bm25_top)
