@@ -8,21 +8,22 @@ knowledge base (what ``policykb ingest`` builds)::
     python -m evaluation.fit_ranker --kb var/full \\
         --set evaluation/sets/hotline-laws:train \\
         --set var/eval/suite/stard/train --set var/eval/suite/epidemic/local_train \\
-        --out kb/resources/ranker.txt
+        --set evaluation/sets/hotline-local:train --out kb/resources/ranker.txt
 
-(the STARD and epidemic splits as ``policykb eval suite`` converts them into its cache).
+(the STARD and epidemic splits as ``policykb eval suite`` converts them into its cache;
+hotline-local is the one set whose answers are the served place's own document).
 ``kb/resources/ranker-trained.txt``, for a model trained on question pairs, is cross-fitted:
 a trained model has seen its own pairs' questions, so its candidates for them are better than
 for any new question, and a ranker fitted on them would trust it too far. The training
 questions (STARD train, epidemic local_train) are split in two by ``zlib.crc32(id) % 2``; two
 copies of the fresh knowledge base are trained (``policykb train``, as the README's quality
 section does) on the pairs of one half each, and each is asked the other half and the
-hotline-over-laws training split, with ``--plan`` naming them::
+hotline-over-laws and local training splits, with ``--plan`` naming them::
 
     [{"kb": "var/fold0", "sets": ["evaluation/sets/hotline-laws:train", "var/eval/stard-fold1",
-                                  "var/eval/epidemic-fold1"]},
+                                  "var/eval/epidemic-fold1", "evaluation/sets/hotline-local:train"]},
      {"kb": "var/fold1", "sets": ["evaluation/sets/hotline-laws:train", "var/eval/stard-fold0",
-                                  "var/eval/epidemic-fold0"]}]
+                                  "var/eval/epidemic-fold0", "evaluation/sets/hotline-local:train"]}]
 
 Each question contributes its first candidates as the search makes them (the same code reads them
 at search time, so training and serving cannot drift apart); a candidate is relevant as

@@ -58,6 +58,8 @@ FEATURES = (
     "documents_top10",      # distinct documents among the first ten candidates
     "bm25_weight",          # BM25's weight in the fusion: 0.8 for a model that knows the passages alone,
                             # towards 0.4 as a trained model finds the question familiar (kb.familiarity)
+    "place",                # the document's place prior in the fusion: the place served (1.5), national
+                            # or named in the question (1), another region (0.5)
 )
 log = logging.getLogger(__name__)
 
@@ -89,16 +91,17 @@ class Candidates:
     titles: Sequence[str]
     ordinals: Sequence[int]
     bm25_weight: float = 0.8
+    places: np.ndarray | None = None  # each candidate's place prior (1 where unknown)
 
 
 def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: Sequence[tuple[str, float]], *,
            bm25_weight: float, bm25: Mapping[str, float], bm25_order: Sequence[str], dense: Mapping[str, float],
            dense_order: Sequence[str], head_cosine: np.ndarray,
-           passages: Mapping[str, tuple[str, str, int, str]]) -> Candidates:
+           passages: Mapping[str, tuple[str, str, int, str]], places: Mapping[str, float]) -> Candidates:
     """``Candidates`` from what either backend knows of its first candidates ``head`` (segment
     id, fused score; best first): each retriever's score (BM25 relative to its best, the model's
-    cosine) and its list best first, the encoder's cosines, and ``(doc_id, text, ordinal,
-    title)`` of each passage."""
+    cosine) and its list best first, the encoder's cosines, ``(doc_id, text, ordinal, title)``
+    of each passage, and each passage's place prior in the fusion."""
     ids = [segment_id for segment_id, _ in head]
 
     def ranks(order: Sequence[str]) -> np.ndarray:
@@ -111,7 +114,8 @@ def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: 
         bm25=np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64), bm25_rank=ranks(bm25_order),
         dense=np.asarray([max(dense.get(i, 0.0), 0.0) for i in ids], dtype=np.float64), dense_rank=ranks(dense_order),
         head_cosine=head_cosine, doc_ids=[passages[i][0] for i in ids], texts=[passages[i][1] for i in ids],
-        ordinals=[passages[i][2] for i in ids], titles=[passages[i][3] for i in ids], bm25_weight=bm25_weight)
+        ordinals=[passages[i][2] for i in ids], titles=[passages[i][3] for i in ids], bm25_weight=bm25_weight,
+        places=np.asarray([places.get(i, 1.0) for i in ids], dtype=np.float64))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -149,6 +153,7 @@ def candidate_features(c: Candidates) -> np.ndarray:
     bigrams = _bigrams(normalize_for_matching(c.question))
     top_dense = float(c.dense.max()) if n else 0.0
     documents_top10 = len(set(c.doc_ids[:10]))
+    places = c.places if c.places is not None else np.ones(n)
     rows = np.empty((n, len(FEATURES)), dtype=np.float32)
     for r in range(n):
         doc, text, title = c.doc_ids[r], c.texts[r], c.titles[r]
@@ -160,6 +165,7 @@ def candidate_features(c: Candidates) -> np.ndarray:
             _share(bigrams, text), _share(bigrams, title), math.log1p(cosine_rank[r]),
             c.head_cosine[r] - doc_cosine[doc], fused[r] - doc_fused[doc], c.dense[r] - top_dense,
             _share(expansion, text) if expansion else -1.0, documents_top10, c.bm25_weight,
+            places[r],
         )
     return rows
 

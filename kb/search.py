@@ -358,6 +358,7 @@ class Searcher:
         answered = store.confirmed_answers_per_document()
         popularity = np.array([1.0 + self.settings.answered_weight * math.log1p(answered.get(d, 0))
                                for d in self._doc_codes], dtype=np.float32)[self._doc]
+        self._popularity = popularity
         self._prior = (np.where(own, self.settings.place_weight, np.where(local, 1.0, self.settings.foreign_weight))
                        * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
@@ -623,7 +624,8 @@ class Searcher:
                       bm25_order=_best_first(found.bm25_top, index_ids), dense=dense,
                       dense_order=_best_first(found.dense_top, index_ids),
                       head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),
-                      passages=passages)
+                      passages=passages,
+                      places=dict(zip(ids, (found.weight[idx] / self._popularity[idx]).tolist())))
 
     def candidates(self, question: str, *, filters: SearchFilters | None = None) -> Candidates | None:
         """What the learned ranker reads of ``question``'s first candidates in the default hybrid

@@ -215,15 +215,20 @@ class MilvusSearcher:
         """Fit the query side now, as ``Searcher.prepare``."""
         self.local.prepare()
 
-    def _prior(self, entity: dict[str, Any], named: set[str]) -> float:
-        """``kb.search``'s prior of one passage: place, other regions, answered documents."""
+    def _place_prior(self, entity: dict[str, Any], named: set[str]) -> float:
+        """``kb.search``'s place prior of one passage: the place served, national, other regions."""
         jurisdiction = entity["jurisdiction"] or None
         if jurisdiction in named:
             return 1.0
         place = self.settings.place
-        weight = self.settings.place_weight if jurisdiction in place else \
+        return self.settings.place_weight if jurisdiction in place else \
             1.0 if is_local_to(jurisdiction, place) else self.settings.foreign_weight
-        return weight * (1.0 + self.settings.answered_weight * math.log1p(int(entity["answers"])))
+
+    def _prior(self, entity: dict[str, Any], named: set[str]) -> float:
+        """``kb.search``'s prior of one passage: place, other regions, answered documents."""
+        if (entity["jurisdiction"] or None) in named:
+            return 1.0
+        return self._place_prior(entity, named) * (1.0 + self.settings.answered_weight * math.log1p(int(entity["answers"])))
 
     def _excluded_places(self, named: set[str]) -> list[str]:
         """Regions a zero ``foreign_weight`` removes (kb.search drops passages weighted 0)."""
@@ -334,9 +339,10 @@ class MilvusSearcher:
                 best = max((score for _, score in bm25_top), default=0.0) or 1.0
                 relative = {sid: (bm25 or {}).get(sid, 0.0) * self._prior(entities[sid], named) / best
                             for sid, _ in head}
+                places = {sid: self._place_prior(entities[sid], named) for sid, _ in head}
                 return self._candidates(text, terms, list(extra or ()), local._weights_for(query)[0], head, relative,
-                                        bm25_top,
-                                        cosines if query is not None else {}, dense_top, reranker, heads)
+                                        bm25_top, cosines if query is not None else {}, dense_top, places,
+                                        reranker, heads)
 
             fused = reorder_head(settings.rerank, local.learned_ranker, reranker, text, fused, heads, candidates_of)
             degraded = degraded or local.learned_ranker_missing()
@@ -355,7 +361,7 @@ class MilvusSearcher:
     def _candidates(self, text: str, terms: list[str], expansion: list[str], bm25_weight: float,
                     head: list[tuple[str, float]],
                     bm25_relative: dict[str, float], bm25_top: list[tuple[str, float]], cosines: dict[str, float],
-                    dense_top: list[tuple[str, float]], reranker: Reranker,
+                    dense_top: list[tuple[str, float]], places: dict[str, float], reranker: Reranker,
                     heads: Callable[[Sequence[str]], dict[str, str]]) -> Candidates:
         """What the learned ranker reads of ``head``, as the SQLite searcher gives it: the passages
         from the collection, their position in their document from the store (0 where it lacks them)."""
@@ -367,7 +373,8 @@ class MilvusSearcher:
                     for sid, row in rows.items()}
         return gather(text, terms, expansion, head, bm25_weight=bm25_weight, bm25=bm25_relative, bm25_order=[sid for sid, _ in bm25_top],
                       dense=cosines, dense_order=[sid for sid, _ in dense_top],
-                      head_cosine=reranker.cosines(text, ids, heads) if ids else np.zeros(0), passages=passages)
+                      head_cosine=reranker.cosines(text, ids, heads) if ids else np.zeros(0), passages=passages,
+                      places=places)
 
     def _best(self, scores: dict[str, float], entities: dict[str, dict[str, Any]], named: set[str],
               count: int) -> list[tuple[str, float]]:

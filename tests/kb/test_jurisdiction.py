@@ -65,3 +65,36 @@ def test_no_demotion_when_foreign_weight_is_one(regional_kb: KnowledgeBase) -> N
 def test_unknown_search_setting_is_refused(regional_kb: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="unknown search setting"):
         regional_kb.configure_search(colour="red")
+
+
+
+def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_path, policy_documents) -> None:
+    from kb.pretrained import find_pretrained
+
+    if find_pretrained().files is None:
+        pytest.skip("pretrained resources absent: the ranker's candidates need the encoder")
+    national = replace(make_document("national-fund", "住房公积金管理条例（全国）", [
+        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金。"]), metadata={"collection": "national"})
+    zhejiang = replace(make_document("zhejiang-fund", "浙江省住房公积金条例", [
+        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。"]), metadata={"collection": "浙江地方法规"})
+    local = replace(make_document("changshu-fund", "常熟市住房公积金提取办法", [
+        "职工购买自住住房提取住房公积金的，到市住房公积金管理中心办理。"]), metadata={"jurisdiction": "常熟市"})
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents([*policy_documents, national, zhejiang, local])
+    knowledge_base.build()
+    answered = knowledge_base.search("购买自住住房可以提取住房公积金吗", top_k=10, mode="bm25").hits
+    national_passage = next(h.segment_id for h in answered if h.doc_id == "national-fund")
+    knowledge_base.add_training_pairs([("买房能取公积金吗", national_passage)], source="test")
+    knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"), foreign_weight=0.3)
+
+    def places(question: str) -> dict[str, float]:
+        candidates = knowledge_base.searcher.candidates(question)
+        assert candidates is not None and candidates.places is not None
+        return dict(zip(candidates.doc_ids, candidates.places.tolist()))
+
+    plain = places("购买自住住房可以提取住房公积金吗")
+    assert plain["changshu-fund"] == pytest.approx(1.5)
+    assert plain["zhejiang-fund"] == pytest.approx(0.3)
+    assert plain["national-fund"] == pytest.approx(1.0)  # its confirmed answer lifts its fused score, not its place
+    assert places("浙江购买自住住房可以提取住房公积金吗")["zhejiang-fund"] == pytest.approx(1.0)
+    knowledge_base.close()
