@@ -60,6 +60,8 @@ FEATURES = (
                             # towards 0.4 as a trained model finds the question familiar (kb.familiarity)
     "place",                # the document's place prior in the fusion: the place served (1.5), national
                             # or named in the question (1), another region (0.5)
+    "passage_answers",      # ln(1 + stored question pairs that point to the passage): citizens ask about
+                            # the same articles again (the document's count is in the fused score)
 )
 log = logging.getLogger(__name__)
 
@@ -92,16 +94,19 @@ class Candidates:
     ordinals: Sequence[int]
     bm25_weight: float = 0.8
     places: np.ndarray | None = None  # each candidate's place prior (1 where unknown)
+    passage_answers: np.ndarray | None = None  # stored question pairs pointing to each (0 where unknown)
 
 
 def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: Sequence[tuple[str, float]], *,
            bm25_weight: float, bm25: Mapping[str, float], bm25_order: Sequence[str], dense: Mapping[str, float],
            dense_order: Sequence[str], head_cosine: np.ndarray,
-           passages: Mapping[str, tuple[str, str, int, str]], places: Mapping[str, float]) -> Candidates:
+           passages: Mapping[str, tuple[str, str, int, str]], places: Mapping[str, float],
+           answers: Mapping[str, int]) -> Candidates:
     """``Candidates`` from what either backend knows of its first candidates ``head`` (segment
     id, fused score; best first): each retriever's score (BM25 relative to its best, the model's
     cosine) and its list best first, the encoder's cosines, ``(doc_id, text, ordinal, title)``
-    of each passage, and each passage's place prior in the fusion."""
+    of each passage, each passage's place prior in the fusion and the stored question pairs
+    that point to it."""
     ids = [segment_id for segment_id, _ in head]
 
     def ranks(order: Sequence[str]) -> np.ndarray:
@@ -115,7 +120,8 @@ def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: 
         dense=np.asarray([max(dense.get(i, 0.0), 0.0) for i in ids], dtype=np.float64), dense_rank=ranks(dense_order),
         head_cosine=head_cosine, doc_ids=[passages[i][0] for i in ids], texts=[passages[i][1] for i in ids],
         ordinals=[passages[i][2] for i in ids], titles=[passages[i][3] for i in ids], bm25_weight=bm25_weight,
-        places=np.asarray([places.get(i, 1.0) for i in ids], dtype=np.float64))
+        places=np.asarray([places.get(i, 1.0) for i in ids], dtype=np.float64),
+        passage_answers=np.asarray([answers.get(i, 0) for i in ids], dtype=np.float64))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -154,6 +160,7 @@ def candidate_features(c: Candidates) -> np.ndarray:
     top_dense = float(c.dense.max()) if n else 0.0
     documents_top10 = len(set(c.doc_ids[:10]))
     places = c.places if c.places is not None else np.ones(n)
+    passage_answers = np.log1p(c.passage_answers) if c.passage_answers is not None else np.zeros(n)
     rows = np.empty((n, len(FEATURES)), dtype=np.float32)
     for r in range(n):
         doc, text, title = c.doc_ids[r], c.texts[r], c.titles[r]
@@ -165,7 +172,7 @@ def candidate_features(c: Candidates) -> np.ndarray:
             _share(bigrams, text), _share(bigrams, title), math.log1p(cosine_rank[r]),
             c.head_cosine[r] - doc_cosine[doc], fused[r] - doc_fused[doc], c.dense[r] - top_dense,
             _share(expansion, text) if expansion else -1.0, documents_top10, c.bm25_weight,
-            places[r],
+            places[r], passage_answers[r],
         )
     return rows
 

@@ -356,6 +356,8 @@ class Searcher:
         local = np.array([is_local_to(j or None, self.settings.place) for j in places], dtype=bool)[self._jurisdiction]
         own = np.array([j in self.settings.place for j in places], dtype=bool)[self._jurisdiction]
         answered = store.confirmed_answers_per_document()
+        # the learned ranker reads how many stored pairs point to each passage
+        self.passage_answers = store.confirmed_answers_per_segment()
         popularity = np.array([1.0 + self.settings.answered_weight * math.log1p(answered.get(d, 0))
                                for d in self._doc_codes], dtype=np.float32)[self._doc]
         self._popularity = popularity
@@ -625,7 +627,8 @@ class Searcher:
                       dense_order=_best_first(found.dense_top, index_ids),
                       head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),
                       passages=passages,
-                      places=dict(zip(ids, (found.weight[idx] / self._popularity[idx]).tolist())))
+                      places=dict(zip(ids, (found.weight[idx] / self._popularity[idx]).tolist())),
+                      answers=self.passage_answers)
 
     def candidates(self, question: str, *, filters: SearchFilters | None = None) -> Candidates | None:
         """What the learned ranker reads of ``question``'s first candidates in the default hybrid

@@ -453,6 +453,11 @@ class Store:
                                "JOIN segments s ON s.segment_id = t.segment_id GROUP BY s.doc_id")
         return {doc_id: count for doc_id, count in rows}
 
+    def confirmed_answers_per_segment(self) -> dict[str, int]:
+        """How many stored question pairs point to each passage."""
+        rows = self.db.execute("SELECT segment_id, count(*) FROM training_pairs GROUP BY segment_id")
+        return {segment_id: count for segment_id, count in rows}
+
     def segment_exists(self, segment_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(segment_ids), 900):

@@ -61,6 +61,26 @@ def test_each_candidate_gets_every_feature_relative_to_the_question() -> None:
     expanded = _candidates(expansion=["劳动者"])
     assert column(candidate_features(expanded), "expansion_terms").tolist() == [1, 0, 0]
 
+    assert column(rows, "place").tolist() == [1, 1, 1]  # unknown: neither the place served nor another
+    assert column(rows, "passage_answers").tolist() == [0, 0, 0]
+    counted = candidate_features(_candidates(places=np.array([1.5, 1.5, 0.5]), passage_answers=np.array([3.0, 0, 0])))
+    assert column(counted, "place").tolist() == [1.5, 1.5, 0.5]
+    assert column(counted, "passage_answers").tolist() == pytest.approx([np.log(4), 0, 0])
+
+
+def test_the_ranker_counts_the_stored_pairs_that_point_to_each_candidate(own_kb: KnowledgeBase) -> None:
+    _needs_encoder()
+    before = own_kb.searcher.candidates(QUESTION)
+    assert before is not None and not before.passage_answers.any()
+    answer = before.segment_ids[3]
+    own_kb.add_training_pairs([("工资拖了三个月能辞职吗", answer), ("欠薪三个月可以走人吗", answer)], source="test")
+    own_kb.configure_search(rerank=100)  # a new searcher reads the store again
+    after = own_kb.searcher.candidates(QUESTION)
+    assert after is not None
+    counts = dict(zip(after.segment_ids, after.passage_answers.tolist()))
+    assert counts[answer] == 2
+    assert sum(counts.values()) == 2
+
 
 @pytest.mark.parametrize("trained", [False, True])
 def test_the_bundled_models_read_these_features_and_order_keeping_the_scores_scale(trained: bool) -> None:
