@@ -10,7 +10,9 @@ them. Two rankers ship, fitted on the training splits of the tracked question se
 full corpus (``evaluation/fit_ranker.py`` makes them again): one for a knowledge base whose
 model knows the passages alone, one (cross-fitted) for a model trained on question pairs.
 Both read only what any knowledge base has: scores relative to the question's best, ranks,
-coverage of the question's words and characters, and how the candidates group by document.
+coverage of the question's words and characters, how the candidates group by document, whether
+a candidate belongs to the place served or another region, and how many stored question pairs
+point to it (none in a fresh knowledge base).
 """
 
 from __future__ import annotations
