@@ -236,6 +236,7 @@ class FirstStage:
     weight: np.ndarray
     bm25_weight: float  # BM25's weight in the fusion (kb.familiarity moves it for a trained model)
     positions: dict[str, int]  # each candidate's index position: every fused passage is one of them
+    named: np.ndarray  # the jurisdiction codes of the places the question names
 
 
 def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[str]:
@@ -360,9 +361,10 @@ class Searcher:
         self.passage_answers = store.confirmed_answers_per_segment()
         popularity = np.array([1.0 + self.settings.answered_weight * math.log1p(answered.get(d, 0))
                                for d in self._doc_codes], dtype=np.float32)[self._doc]
-        self._popularity = popularity
-        self._prior = (np.where(own, self.settings.place_weight, np.where(local, 1.0, self.settings.foreign_weight))
-                       * popularity).astype(np.float32)
+        # the place alone, which the learned ranker reads; the fusion's prior adds the popularity
+        self._place_prior = np.where(own, self.settings.place_weight,
+                                     np.where(local, 1.0, self.settings.foreign_weight)).astype(np.float32)
+        self._prior = (self._place_prior * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
         self._place_names = {name for place in self._places for name in (place, short_name(place))}
         self._off_topic: OffTopicClassifier | None = None
@@ -482,8 +484,9 @@ class Searcher:
             allowed &= self.index.live
         return allowed
 
-    def _weight_for(self, filters: SearchFilters, question: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """(allowed, allowed x prior, how many allowed) for this filter and question.
+    def _weight_for(self, filters: SearchFilters, question: str) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """(allowed, allowed x prior, how many allowed, the codes of the places the question names)
+        for this filter and question: a named place's documents count as national.
 
         Both arrays are made once per filter, day and set of places named, then reused:
         building them touches every passage, which a question otherwise never has to.
@@ -494,11 +497,11 @@ class Searcher:
         cached = self._weights_cache.get(key)
         if cached is None:
             allowed = self._mask(filters)
-            prior = self._prior if not named else \
-                np.where(np.isin(self._jurisdiction, [self._jurisdiction_codes[n] for n in named
-                                                      if n in self._jurisdiction_codes]),
-                         1.0, self._prior).astype(np.float32)
-            cached = (allowed, np.where(allowed, prior, 0).astype(np.float32), int(allowed.sum()))
+            codes = np.asarray([self._jurisdiction_codes[n] for n in named if n in self._jurisdiction_codes],
+                               dtype=self._jurisdiction.dtype)
+            prior = np.where(np.isin(self._jurisdiction, codes), 1.0, self._prior).astype(np.float32) \
+                if len(codes) else self._prior
+            cached = (allowed, np.where(allowed, prior, 0).astype(np.float32), int(allowed.sum()), codes)
             if len(self._weights_cache) >= MASK_CACHE_SIZE:
                 self._weights_cache.clear()
             self._weights_cache[key] = cached
@@ -569,7 +572,7 @@ class Searcher:
                      count: int, rrf_k: int | None) -> FirstStage:
         """Both retrievers' ``count`` best allowed passages and their fusion, before re-ranking."""
         settings = self.settings
-        allowed, weight, allowed_count = self._weight_for(filters, text)
+        allowed, weight, allowed_count, named = self._weight_for(filters, text)
         bm25_all = query = extra = None
         bm25_top: list[tuple[int, float]] = []
         dense_top: list[tuple[int, float]] = []
@@ -597,7 +600,7 @@ class Searcher:
             fused = self._ordered(bm25_top or dense_top)
         ids = self.index.segment_ids
         return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight,
-                          weights[0], {ids[i]: i for i, _ in [*bm25_top, *dense_top]})
+                          weights[0], {ids[i]: i for i, _ in [*bm25_top, *dense_top]}, named)
 
     def _reranked(self, found: FirstStage) -> list[tuple[str, float]]:
         reranker = self.reranker
@@ -627,7 +630,8 @@ class Searcher:
                       dense_order=_best_first(found.dense_top, index_ids),
                       head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),
                       passages=passages,
-                      places=dict(zip(ids, (found.weight[idx] / self._popularity[idx]).tolist())),
+                      places=dict(zip(ids, np.where(np.isin(self._jurisdiction[idx], found.named), 1.0,
+                                                    self._place_prior[idx]).tolist())),
                       answers=self.passage_answers)
 
     def candidates(self, question: str, *, filters: SearchFilters | None = None) -> Candidates | None:

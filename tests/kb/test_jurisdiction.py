@@ -84,7 +84,9 @@ def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_p
     knowledge_base.build()
     answered = knowledge_base.search("购买自住住房可以提取住房公积金吗", top_k=10, mode="bm25").hits
     national_passage = next(h.segment_id for h in answered if h.doc_id == "national-fund")
-    knowledge_base.add_training_pairs([("买房能取公积金吗", national_passage)], source="test")
+    zhejiang_passage = next(h.segment_id for h in answered if h.doc_id == "zhejiang-fund")
+    knowledge_base.add_training_pairs([("买房能取公积金吗", national_passage),
+                                       ("浙江买房能取公积金吗", zhejiang_passage)], source="test")
     knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"), foreign_weight=0.3)
 
     def places(question: str) -> dict[str, float]:
@@ -96,5 +98,6 @@ def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_p
     assert plain["changshu-fund"] == pytest.approx(1.5)
     assert plain["zhejiang-fund"] == pytest.approx(0.3)
     assert plain["national-fund"] == pytest.approx(1.0)  # its confirmed answer lifts its fused score, not its place
+    # named in the question: counted as national, whatever its confirmed answers
     assert places("浙江购买自住住房可以提取住房公积金吗")["zhejiang-fund"] == pytest.approx(1.0)
     knowledge_base.close()
