@@ -364,6 +364,7 @@ class Searcher:
         # the place alone, which the learned ranker reads; the fusion's prior adds the popularity
         self._place_prior = np.where(own, self.settings.place_weight,
                                      np.where(local, 1.0, self.settings.foreign_weight)).astype(np.float32)
+        self._popularity = popularity
         self._prior = (self._place_prior * popularity).astype(np.float32)
         self._specificity = DomainSpecificity(index.bm25, tokenizer.background_probability)
         self._place_names = {name for place in self._places for name in (place, short_name(place))}
@@ -486,7 +487,7 @@ class Searcher:
 
     def _weight_for(self, filters: SearchFilters, question: str) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
         """(allowed, allowed x prior, how many allowed, the codes of the places the question names)
-        for this filter and question: a named place's documents count as national.
+        for this filter and question: a named place's documents count at least as national.
 
         Both arrays are made once per filter, day and set of places named, then reused:
         building them touches every passage, which a question otherwise never has to.
@@ -499,13 +500,19 @@ class Searcher:
             allowed = self._mask(filters)
             codes = np.asarray([self._jurisdiction_codes[n] for n in named if n in self._jurisdiction_codes],
                                dtype=self._jurisdiction.dtype)
-            prior = np.where(np.isin(self._jurisdiction, codes), 1.0, self._prior).astype(np.float32) \
+            prior = (self._named_place_prior(codes) * self._popularity).astype(np.float32) \
                 if len(codes) else self._prior
             cached = (allowed, np.where(allowed, prior, 0).astype(np.float32), int(allowed.sum()), codes)
             if len(self._weights_cache) >= MASK_CACHE_SIZE:
                 self._weights_cache.clear()
             self._weights_cache[key] = cached
         return cached
+
+    def _named_place_prior(self, codes: np.ndarray) -> np.ndarray:
+        """The place prior of every passage when the question names the places ``codes``: a
+        named place counts at least as national ("海陵区老人…" finds 海陵区's notices), and
+        the place served keeps its own weight when named ("常熟能不能网上办事")."""
+        return np.where(np.isin(self._jurisdiction, codes), np.maximum(self._place_prior, 1.0), self._place_prior)
 
     def admit(self, question: str, *, top_k: int, mode: str, fusion: str | None, max_top_k: int, abstain: bool,
               has_model: bool, degraded: str | None) -> tuple[str, list[str], str, str] | SearchResult:
@@ -630,8 +637,7 @@ class Searcher:
                       dense_order=_best_first(found.dense_top, index_ids),
                       head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),
                       passages=passages,
-                      places=dict(zip(ids, np.where(np.isin(self._jurisdiction[idx], found.named), 1.0,
-                                                    self._place_prior[idx]).tolist())),
+                      places=dict(zip(ids, self._named_place_prior(found.named)[idx].tolist())),
                       answers=self.passage_answers)
 
     def candidates(self, question: str, *, filters: SearchFilters | None = None) -> Candidates | None:

@@ -218,16 +218,13 @@ class MilvusSearcher:
     def _place_prior(self, entity: dict[str, Any], named: set[str]) -> float:
         """``kb.search``'s place prior of one passage: the place served, national, other regions."""
         jurisdiction = entity["jurisdiction"] or None
-        if jurisdiction in named:
-            return 1.0
         place = self.settings.place
-        return self.settings.place_weight if jurisdiction in place else \
+        weight = self.settings.place_weight if jurisdiction in place else \
             1.0 if is_local_to(jurisdiction, place) else self.settings.foreign_weight
+        return max(weight, 1.0) if jurisdiction in named else weight
 
     def _prior(self, entity: dict[str, Any], named: set[str]) -> float:
         """``kb.search``'s prior of one passage: place, other regions, answered documents."""
-        if (entity["jurisdiction"] or None) in named:
-            return 1.0
         return self._place_prior(entity, named) * (1.0 + self.settings.answered_weight * math.log1p(int(entity["answers"])))
 
     def _excluded_places(self, named: set[str]) -> list[str]:

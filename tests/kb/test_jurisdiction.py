@@ -56,6 +56,25 @@ def test_other_regions_are_demoted_unless_named(regional_kb: KnowledgeBase) -> N
     assert named[0].doc_id == "zhejiang-fund"
 
 
+def test_naming_the_place_served_keeps_its_weight(tmp_path, policy_documents) -> None:
+    national = replace(make_document("national-fund", "住房公积金管理条例（全国）", [
+        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。"]), metadata={"collection": "national"})
+    local = replace(make_document("changshu-fund", "常熟市住房公积金提取办法", [
+        "缴存住房公积金的职工购买自住住房，可以提取住房公积金。"]), metadata={"jurisdiction": "常熟市"})
+    knowledge_base = KnowledgeBase(tmp_path, create=True)
+    knowledge_base.add_documents([*policy_documents, national, local])
+    knowledge_base.build()
+    knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"), place_weight=1.5)
+    question = "购买自住住房可以提取住房公积金账户余额吗"
+    for asked in (question, "常熟" + question):
+        hits = knowledge_base.search(asked, top_k=5, mode="bm25").hits
+        # the national text words it closer; the place served outweighs that, named or not
+        assert hits[0].doc_id == "changshu-fund", asked
+    knowledge_base.configure_search(place_weight=1.0)
+    assert knowledge_base.search("常熟" + question, top_k=5, mode="bm25").hits[0].doc_id == "national-fund"
+    knowledge_base.close()
+
+
 def test_no_demotion_when_foreign_weight_is_one(regional_kb: KnowledgeBase) -> None:
     regional_kb.configure_search(foreign_weight=1.0)
     plain = regional_kb.search("购买自住住房可以提取住房公积金账户余额", top_k=3, mode="bm25").hits
@@ -100,4 +119,6 @@ def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_p
     assert plain["national-fund"] == pytest.approx(1.0)  # its confirmed answer lifts its fused score, not its place
     # named in the question: counted as national, whatever its confirmed answers
     assert places("浙江购买自住住房可以提取住房公积金吗")["zhejiang-fund"] == pytest.approx(1.0)
+    # the place served keeps its weight when the question names it
+    assert places("常熟购买自住住房可以提取住房公积金吗")["changshu-fund"] == pytest.approx(1.5)
     knowledge_base.close()
