@@ -25,6 +25,9 @@ hotline-over-laws and local training splits, with ``--plan`` naming them::
      {"kb": "var/fold1", "sets": ["evaluation/sets/hotline-laws:train", "var/eval/stard-fold0",
                                   "var/eval/epidemic-fold0", "evaluation/sets/hotline-local:train"]}]
 
+Both were fitted with ``--adapter-folds`` (``evaluation/fit_adapter.py``): the adapted cosine of a
+training question comes from a query adapter that never saw it.
+
 Each question contributes its first candidates as the search makes them (the same code reads them
 at search time, so training and serving cannot drift apart); a candidate is relevant as
 evaluation judges it (gold passage, gold document, or the answer's text in the gold
@@ -41,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.fit_adapter import CrossFitted
 from evaluation.relevance import is_relevant
 from evaluation.sets import load_set
 from kb import RANKER_FEATURES, KnowledgeBase, candidate_features
@@ -98,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help='JSON list of {"kb": DIR, "sets": [PATH[:SPLIT], ...]}: rows from several knowledge '
                              "bases (instead of --kb/--set)")
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--adapter-folds", type=Path,
+                        help="cross-fitted query adapters (fit_adapter --folds): each training question is "
+                             "read through the one fitted without it")
     args = parser.parse_args(argv)
     if args.plan is not None:
         plan = json.loads(args.plan.read_text(encoding="utf-8"))
@@ -108,8 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = []
     for step in plan:
         knowledge_base = KnowledgeBase(Path(step["kb"]))
-        if knowledge_base.searcher.reranker is None:
+        reranker = knowledge_base.searcher.reranker
+        if reranker is None:
             parser.error("the pretrained encoder is not installed: the ranker reads its cosines")
+        if args.adapter_folds is not None:
+            reranker.adapter = CrossFitted.load(args.adapter_folds)
         print(f"{step['kb']}:", file=sys.stderr)
         try:
             parts.append(training_rows(knowledge_base, step["sets"]))

@@ -22,6 +22,7 @@ from kb.jurisdiction import NATIONAL, jurisdiction_of
 from kb.fusion import reciprocal_rank_fusion, weighted_score_fusion
 from kb.index import IndexSettings
 from kb.knowledge_base import AddResult, KnowledgeBase, content_hash, open_kb
+from kb.query_adapter import QueryAdapter
 from kb.ranker import FEATURES as RANKER_FEATURES
 from kb.ranker import candidate_features
 from kb.search import (
@@ -40,7 +41,7 @@ from kb.threads import answer_on_one_blas_thread
 from kb.types import EXPIRED, IN_FORCE, STATUSES, SUPERSEDED, Document, Segment
 
 __all__ = [
-    "AddResult", "answer_on_one_blas_thread", "candidate_features", "RANKER_FEATURES", "BackendUnavailable", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
+    "AddResult", "QueryAdapter", "answer_on_one_blas_thread", "candidate_features", "RANKER_FEATURES", "BackendUnavailable", "BM25Index", "BM25Parameters", "DEFAULT_TOP_K", "Document", "DocumentNotFound",
     "EXPIRED", "EmbeddingModelError", "Hit", "IN_FORCE", "IndexMismatch", "IndexNotBuilt",
     "IndexSettings", "InvalidFilter", "InvalidQuestion", "KBError", "KB_MODEL", "KnowledgeBase",
     "KnowledgeBaseNotFound", "MAX_FILTER_CHARS", "MAX_FILTER_VALUES", "MAX_QUESTION_CHARS", "NATIONAL", "jurisdiction_of", "MAX_TOP_K", "PolicyTokenizer", "STATUSES",

@@ -10,9 +10,10 @@ them. Two rankers ship, fitted on the training splits of the tracked question se
 full corpus (``evaluation/fit_ranker.py`` makes them again): one for a knowledge base whose
 model knows the passages alone, one (cross-fitted) for a model trained on question pairs.
 Both read only what any knowledge base has: scores relative to the question's best, ranks,
-coverage of the question's words and characters, how the candidates group by document, whether
-a candidate belongs to the place served or another region, and how many stored question pairs
-point to it (none in a fresh knowledge base).
+coverage of the question's words and characters, the pretrained encoder's cosine of the
+question and of the question mapped towards answering passages (``kb.query_adapter``), how
+the candidates group by document, whether a candidate belongs to the place served or another
+region, and how many stored question pairs point to it (none in a fresh knowledge base).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ FEATURES = (
                             # or named in the question (1), another region (0.5)
     "passage_answers",      # ln(1 + stored question pairs that point to the passage): citizens ask about
                             # the same articles again (the document's count is in the fused score)
+    "adapted_cosine",       # the encoder's cosine with the question's vector mapped towards the
+                            # passages that answer such questions (kb.query_adapter)
+    "adapted_cosine_gap",   # adapted_cosine - the best adapted_cosine among the candidates
+    "adapted_cosine_rank",  # ln(1 + position by adapted_cosine)
 )
 log = logging.getLogger(__name__)
 
@@ -97,19 +102,22 @@ class Candidates:
     bm25_weight: float = 0.8
     places: np.ndarray | None = None  # each candidate's place prior (1 where unknown)
     passage_answers: np.ndarray | None = None  # stored question pairs pointing to each (0 where unknown)
+    adapted_cosine: np.ndarray | None = None  # head cosines of the adapted question (head_cosine where none)
 
 
 def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: Sequence[tuple[str, float]], *,
            bm25_weight: float, bm25: Mapping[str, float], bm25_order: Sequence[str], dense: Mapping[str, float],
-           dense_order: Sequence[str], head_cosine: np.ndarray,
+           dense_order: Sequence[str], head_cosine: np.ndarray | tuple[np.ndarray, np.ndarray],
            passages: Mapping[str, tuple[str, str, int, str]], places: Mapping[str, float],
            answers: Mapping[str, int]) -> Candidates:
     """``Candidates`` from what either backend knows of its first candidates ``head`` (segment
     id, fused score; best first): each retriever's score (BM25 relative to its best, the model's
-    cosine) and its list best first, the encoder's cosines, ``(doc_id, text, ordinal, title)``
+    cosine) and its list best first, the encoder's cosines (plain, or a pair of plain and
+    adapted: ``Reranker.cosine_pair``), ``(doc_id, text, ordinal, title)``
     of each passage, each passage's place prior in the fusion and the stored question pairs
     that point to it."""
     ids = [segment_id for segment_id, _ in head]
+    plain, adapted = head_cosine if isinstance(head_cosine, tuple) else (head_cosine, head_cosine)
 
     def ranks(order: Sequence[str]) -> np.ndarray:
         position = {segment_id: r for r, segment_id in enumerate(order)}
@@ -120,7 +128,7 @@ def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: 
         fused=np.asarray([score for _, score in head], dtype=np.float64),
         bm25=np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64), bm25_rank=ranks(bm25_order),
         dense=np.asarray([max(dense.get(i, 0.0), 0.0) for i in ids], dtype=np.float64), dense_rank=ranks(dense_order),
-        head_cosine=head_cosine, doc_ids=[passages[i][0] for i in ids], texts=[passages[i][1] for i in ids],
+        head_cosine=plain, adapted_cosine=adapted, doc_ids=[passages[i][0] for i in ids], texts=[passages[i][1] for i in ids],
         ordinals=[passages[i][2] for i in ids], titles=[passages[i][3] for i in ids], bm25_weight=bm25_weight,
         places=np.asarray([places.get(i, 1.0) for i in ids], dtype=np.float64),
         passage_answers=np.asarray([answers.get(i, 0) for i in ids], dtype=np.float64))
@@ -140,6 +148,13 @@ def _share(needles: set[str], haystack: str) -> float:
     return found / len(needles)
 
 
+def _positions(scores: np.ndarray) -> np.ndarray:
+    """Each score's position, best first (ties in list order)."""
+    position = np.empty(len(scores), dtype=np.int64)
+    position[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
+    return position
+
+
 def candidate_features(c: Candidates) -> np.ndarray:
     """One row of ``FEATURES`` per candidate (the question's character bigrams are those of
     the question folded for matching, as passages are searched)."""
@@ -154,8 +169,10 @@ def candidate_features(c: Candidates) -> np.ndarray:
         doc_count[doc] = doc_count.get(doc, 0) + 1
         doc_fused[doc] = max(doc_fused.get(doc, 0.0), float(score))
         doc_cosine[doc] = max(doc_cosine.get(doc, -1.0), float(cosine))
-    cosine_rank = np.empty(n, dtype=np.int64)
-    cosine_rank[np.argsort(-c.head_cosine, kind="stable")] = np.arange(n)
+    cosine_rank = _positions(c.head_cosine)
+    adapted = c.adapted_cosine if c.adapted_cosine is not None else c.head_cosine
+    adapted_rank = _positions(adapted)
+    top_adapted = float(adapted.max()) if n else 0.0
     terms = set(c.terms)
     expansion = set(c.expansion)
     bigrams = _bigrams(normalize_for_matching(c.question))
@@ -174,7 +191,7 @@ def candidate_features(c: Candidates) -> np.ndarray:
             _share(bigrams, text), _share(bigrams, title), math.log1p(cosine_rank[r]),
             c.head_cosine[r] - doc_cosine[doc], fused[r] - doc_fused[doc], c.dense[r] - top_dense,
             _share(expansion, text) if expansion else -1.0, documents_top10, c.bm25_weight,
-            places[r], passage_answers[r],
+            places[r], passage_answers[r], adapted[r], adapted[r] - top_adapted, math.log1p(adapted_rank[r]),
         )
     return rows
 

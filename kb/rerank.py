@@ -25,6 +25,7 @@ import numpy as np
 
 from kb.normalize import normalize_for_matching
 from kb.pretrained import PretrainedFiles
+from kb.query_adapter import QueryAdapter
 from kb.sentence_encoder import SentenceEncoder
 from kb.store import Store
 
@@ -62,11 +63,17 @@ def encoder_name(files: PretrainedFiles) -> str:
 
 class Reranker:
     def __init__(self, encoder: SentenceEncoder, *, weight: float = 0.5,
-                 stored: Callable[[Sequence[str]], dict[str, np.ndarray]] | None = None) -> None:
+                 stored: Callable[[Sequence[str]], dict[str, np.ndarray]] | None = None,
+                 adapter: QueryAdapter | None = None, name: str | None = None) -> None:
         self.encoder = encoder
+        #: the encoder's name with the head's length (:func:`encoder_name`), as stored vectors carry it
+        self.name = name
         self.weight = weight
         self._stored = stored
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        #: the question-side map the learned ranker's adapted cosine uses (``kb.query_adapter``);
+        #: replaceable, as fitting the ranker replaces it by cross-fitted ones
+        self.adapter = adapter
 
     def _passage_vectors(self, ids: Sequence[str], text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
         missing = [i for i in ids if i not in self._cache]
@@ -81,12 +88,26 @@ class Reranker:
                 self._cache.popitem(last=False)
         return np.vstack([found[i] if i in found else self._cache[i] for i in ids])
 
+    def question_vectors(self, questions: Sequence[str]) -> np.ndarray:
+        """The encoder's unit vectors of ``questions`` as search reads them (:func:`encoder_text`)."""
+        return self.encoder.encode([encoder_text(question) for question in questions])
+
     def cosines(self, question: str, ids: Sequence[str],
                 text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
         """The encoder's cosine of ``question`` to each passage head of ``ids`` (``text_of`` gives
         the heads of passages without a stored vector)."""
-        query = self.encoder.encode([encoder_text(question)])[0]
-        return self._passage_vectors(ids, text_of) @ query
+        return self._passage_vectors(ids, text_of) @ self.question_vectors([question])[0]
+
+    def cosine_pair(self, question: str, ids: Sequence[str],
+                    text_of: Callable[[Sequence[str]], dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(plain, adapted) cosines of ``question`` to each passage head of ``ids``; both the
+        same without an adapter. One encoding of the question serves both."""
+        query = self.question_vectors([question])[0]
+        passages = self._passage_vectors(ids, text_of)
+        plain = passages @ query
+        if self.adapter is None or self.adapter.dim != query.shape[0]:
+            return plain, plain
+        return plain, passages @ self.adapter.apply(question, query)
 
     def rerank(self, question: str, ranked: list[tuple[str, float]], count: int,
                text_of: Callable[[Sequence[str]], dict[str, str]]) -> list[tuple[str, float]]:

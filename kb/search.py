@@ -40,6 +40,7 @@ from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
 from kb.ranker import Candidates, LearnedRanker, bundled_ranker, gather
+from kb.query_adapter import bundled_adapter
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
 from kb.store import Store
@@ -411,7 +412,8 @@ class Searcher:
                 self._reranker = False
             else:
                 encoder, name = load_sentence_encoder(available.files), encoder_name(available.files)
-                self._reranker = Reranker(encoder, stored=lambda ids: self.store.head_vectors(name, ids, encoder.dim))
+                self._reranker = Reranker(encoder, stored=lambda ids: self.store.head_vectors(name, ids, encoder.dim),
+                                          adapter=bundled_adapter(name), name=name)
         return self._reranker or None
 
     @property
@@ -635,7 +637,7 @@ class Searcher:
         return gather(found.text, found.terms, found.expansion, head, bm25_weight=found.bm25_weight, bm25=bm25,
                       bm25_order=_best_first(found.bm25_top, index_ids), dense=dense,
                       dense_order=_best_first(found.dense_top, index_ids),
-                      head_cosine=reranker.cosines(found.text, ids, self._passage_heads) if ids else np.zeros(0),
+                      head_cosine=reranker.cosine_pair(found.text, ids, self._passage_heads) if ids else np.zeros(0),
                       passages=passages,
                       places=dict(zip(ids, self._named_place_prior(found.named)[idx].tolist())),
                       answers=self.passage_answers)

@@ -534,6 +534,19 @@ class Store:
                 found[segment_id] = vector
         return found
 
+    def head_vector_matrix(self, encoder: str) -> tuple[list[str], np.ndarray]:
+        """Every stored head vector of ``encoder`` that still matches its segment's text:
+        (segment ids, one row each), in segment id order (none: an empty list and matrix)."""
+        if not self._has_head_vectors:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        ids, rows = [], []
+        for segment_id, blob in self.db.execute(
+                "SELECT h.segment_id, h.vector FROM head_vectors h JOIN segments s ON s.segment_id = h.segment_id "
+                "WHERE h.encoder = ? AND h.content_hash = s.content_hash ORDER BY h.segment_id", [encoder]):
+            ids.append(segment_id)
+            rows.append(np.frombuffer(blob, dtype=np.float32))
+        return ids, np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
     @functools.cached_property
     def _has_head_vectors(self) -> bool:
         return self.db["head_vectors"].exists()

@@ -67,6 +67,13 @@ def test_each_candidate_gets_every_feature_relative_to_the_question() -> None:
     assert column(counted, "place").tolist() == [1.5, 1.5, 0.5]
     assert column(counted, "passage_answers").tolist() == pytest.approx([np.log(4), 0, 0])
 
+    # without an adapter the adapted cosine is the plain one; with one, its own gap and rank
+    assert column(rows, "adapted_cosine").tolist() == pytest.approx([0.5, 0.8, 0.4])
+    adapted = candidate_features(_candidates(adapted_cosine=np.array([0.9, 0.2, 0.3])))
+    assert column(adapted, "adapted_cosine_gap").tolist() == pytest.approx([0.0, -0.7, -0.6])
+    assert column(adapted, "adapted_cosine_rank").tolist() == pytest.approx(np.log1p([0, 2, 1]).tolist())
+    assert column(adapted, "head_cosine").tolist() == pytest.approx([0.5, 0.8, 0.4])
+
 
 def test_the_ranker_counts_the_stored_pairs_that_point_to_each_candidate(own_kb: KnowledgeBase) -> None:
     _needs_encoder()
