@@ -19,6 +19,9 @@ set is drawn equally often: STARD's 929 civil-dispute questions would otherwise 
 to read every question as a lawsuit (fitted on the questions as they come, the hotline-over-laws
 test split lost 3 of 84 in the top 10 where the balanced one lost none).
 
+The file also carries the head scan's basis (``kb.head_scan``): the first 96 right singular
+vectors of the head vectors, in which the scan reads every passage.
+
 ``--folds DIR`` also writes two cross-fitted adapters (``fold0.npz``, ``fold1.npz``), each fitted
 on the questions of the other fold (``zlib.crc32(question) % 2``): ``fit_ranker
 --adapter-folds DIR`` reads its training questions through the adapter that never saw them, as
@@ -45,6 +48,9 @@ TEMPERATURE = 0.05
 IDENTITY_PULL = 1e-3
 BATCH = 64
 FOLDS = 2
+#: Dimensions of the head scan (``kb.head_scan``): over the full corpus, the first 60 passages by
+#: 96 dimensions hold 98.9% of the exact first 30 (64: 93.6%, 128: 99.6%) at a quarter of the cost.
+SCAN_DIMENSIONS = 96
 
 
 class CrossFitted:
@@ -131,6 +137,14 @@ def fit(questions: np.ndarray, gold: Sequence[Sequence[int]], sets: Sequence[int
     return weights.detach().numpy()
 
 
+def scan_basis(passages: np.ndarray, dimensions: int = SCAN_DIMENSIONS) -> np.ndarray:
+    """The head vectors' first ``dimensions`` right singular vectors (not centred: inner
+    products are what the scan approximates)."""
+    sample = passages[:: max(1, len(passages) // 50_000)]
+    _, _, right = np.linalg.svd(sample, full_matrices=False)
+    return right[:dimensions].T.astype(np.float32)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kb", type=Path, required=True, help="knowledge base whose head vectors the map aims at")
@@ -154,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         knowledge_base.close()
     gold = [g for _, g, _ in found]
     sets = [n for *_, n in found]
-    QueryAdapter(fit(vectors, gold, sets, passages), name).save(args.out)
+    QueryAdapter(fit(vectors, gold, sets, passages), name, scan_basis(passages)).save(args.out)
     print(f"{len(found)} questions, {len(ids)} passages -> {args.out}", file=sys.stderr)
     if args.folds is not None:
         args.folds.mkdir(parents=True, exist_ok=True)

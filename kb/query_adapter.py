@@ -33,12 +33,16 @@ ADAPTER_FILE = "query_adapter.npz"
 class QueryAdapter:
     """``q -> q W / |q W|`` for questions encoded by the encoder named ``encoder``."""
 
-    def __init__(self, matrix: np.ndarray, encoder: str) -> None:
+    def __init__(self, matrix: np.ndarray, encoder: str, basis: np.ndarray | None = None) -> None:
         matrix = np.asarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f"a query adapter is a square matrix, not {matrix.shape}")
+        if basis is not None and (basis.ndim != 2 or basis.shape[0] != matrix.shape[0]):
+            raise ValueError(f"a scan basis has the encoder's {matrix.shape[0]} rows, not {basis.shape}")
         self.matrix = matrix
         self.encoder = encoder
+        #: the head vectors' main directions (``kb.head_scan`` scans every passage in them)
+        self.basis = None if basis is None else np.asarray(basis, dtype=np.float32)
 
     @property
     def dim(self) -> int:
@@ -53,15 +57,19 @@ class QueryAdapter:
 
     def save(self, path: Path) -> None:
         # float16 halves the file; the cosines it gives differ from float32's by < 1e-3
+        arrays = {"matrix": self.matrix.astype(np.float16), "encoder": np.array(self.encoder)}
+        if self.basis is not None:
+            arrays["basis"] = self.basis.astype(np.float16)
         with open(path, "wb") as handle:
-            np.savez_compressed(handle, matrix=self.matrix.astype(np.float16), encoder=np.array(self.encoder))
+            np.savez_compressed(handle, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> QueryAdapter:
         """Raises ``ValueError`` for a file that is not an adapter (``OSError`` where unreadable)."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(data["matrix"].astype(np.float32), str(data["encoder"]))
+                basis = data["basis"].astype(np.float32) if "basis" in data.files else None
+                return cls(data["matrix"].astype(np.float32), str(data["encoder"]), basis)
         except (KeyError, EOFError) as error:
             raise ValueError(f"{path} is not a query adapter: {error}") from error
 

@@ -17,6 +17,7 @@ memory.
 from __future__ import annotations
 
 import hashlib
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -32,6 +33,8 @@ from kb.store import Store
 #: Characters of a passage the encoder reads after its title.
 PASSAGE_HEAD = 120
 CACHE_SIZE = 50_000
+#: Questions whose vectors are kept (a search reads its question's twice).
+QUESTIONS_KEPT = 256
 #: Candidates re-ordered when the knowledge base's settings do not say otherwise.
 DEFAULT_RERANK = 100
 #: Heads encoded and stored together while building (a stopped build keeps what it stored).
@@ -71,9 +74,15 @@ class Reranker:
         self.weight = weight
         self._stored = stored
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._questions: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._questions_lock = threading.Lock()
         #: the question-side map the learned ranker's adapted cosine uses (``kb.query_adapter``);
         #: replaceable, as fitting the ranker replaces it by cross-fitted ones
         self.adapter = adapter
+
+    def passage_vectors(self, ids: Sequence[str], text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
+        """The heads' vectors of ``ids`` (stored, kept, or encoded now from ``text_of``)."""
+        return self._passage_vectors(ids, text_of)
 
     def _passage_vectors(self, ids: Sequence[str], text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
         missing = [i for i in ids if i not in self._cache]
@@ -89,8 +98,20 @@ class Reranker:
         return np.vstack([found[i] if i in found else self._cache[i] for i in ids])
 
     def question_vectors(self, questions: Sequence[str]) -> np.ndarray:
-        """The encoder's unit vectors of ``questions`` as search reads them (:func:`encoder_text`)."""
-        return self.encoder.encode([encoder_text(question) for question in questions])
+        """The encoder's unit vectors of ``questions`` as search reads them (:func:`encoder_text`);
+        one question's is kept a while, as the head scan and the ranker both read it."""
+        if len(questions) != 1:
+            return self.encoder.encode([encoder_text(question) for question in questions])
+        text = encoder_text(questions[0])
+        with self._questions_lock:
+            vector = self._questions.get(text)
+        if vector is None:
+            vector = self.encoder.encode([text])[0]
+            with self._questions_lock:  # the service asks from many threads
+                self._questions[text] = vector
+                while len(self._questions) > QUESTIONS_KEPT:
+                    self._questions.popitem(last=False)
+        return vector[None, :]
 
     def cosines(self, question: str, ids: Sequence[str],
                 text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:

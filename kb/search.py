@@ -40,6 +40,7 @@ from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
 from kb.ranker import Candidates, LearnedRanker, bundled_ranker, gather
+from kb.head_scan import DEFAULT_HEAD_CANDIDATES, SCAN_DEPTH, HeadScan
 from kb.query_adapter import bundled_adapter
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
@@ -236,6 +237,7 @@ class FirstStage:
     query: np.ndarray | None
     weight: np.ndarray
     bm25_weight: float  # BM25's weight in the fusion (kb.familiarity moves it for a trained model)
+    dense_weight: float
     positions: dict[str, int]  # each candidate's index position: every fused passage is one of them
     named: np.ndarray  # the jurisdiction codes of the places the question names
 
@@ -243,6 +245,15 @@ class FirstStage:
 def _best_first(top: list[tuple[int, float]], index_ids: Sequence[str]) -> list[str]:
     """The segment ids of one retriever's candidates (index position, score), best first."""
     return [index_ids[i] for i, _ in sorted(top, key=lambda item: (-item[1], index_ids[item[0]]))]
+
+
+def kept_below(ranked: list[tuple[str, float]], count: int) -> list[tuple[str, float]]:
+    """``ranked`` whose first ``count`` were re-ordered, with no later score above the last of
+    them: the scanned candidates join the head with fused scores lower than the tail's."""
+    if count >= len(ranked) or count == 0:
+        return ranked
+    floor = ranked[count - 1][1]
+    return ranked[:count] + [(segment_id, min(score, floor)) for segment_id, score in ranked[count:]]
 
 
 def reorder_head(count: int, learned: LearnedRanker | None, reranker: Reranker, question: str,
@@ -283,6 +294,8 @@ class SearchSettings:
     LambdaMART model (``kb.ranker``), "cosine" by a 50/50 mix of fused score and the pretrained
     encoder's cosine (``kb.rerank``); both read the encoder's cosine of question and passage head
     (the heads' vectors are made at build time, a question costs one encoding, about 6 ms).
+    ``head_candidates`` more candidates join them from the adapted encoder's scan of every
+    passage head (``kb.head_scan``), passages the retrievers missed; 0 turns the scan off.
     """
 
     place: tuple[str, ...] = ()
@@ -300,6 +313,7 @@ class SearchSettings:
     term_weighting: bool = True
     rerank: int = DEFAULT_RERANK
     ranker: str = "learned"
+    head_candidates: int = DEFAULT_HEAD_CANDIDATES
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -314,6 +328,8 @@ class SearchSettings:
             raise ValueError("max_refused must be between 0 and 0.5")
         if not 0 <= self.rerank <= 100:
             raise ValueError("rerank must be between 0 and 100")
+        if not 0 <= self.head_candidates <= 100:
+            raise ValueError("head_candidates must be between 0 and 100")
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "place": list(self.place)}
@@ -609,14 +625,68 @@ class Searcher:
             fused = self._ordered(bm25_top or dense_top)
         ids = self.index.segment_ids
         return FirstStage(text, terms, list(extra or ()), fused, bm25_top, dense_top, bm25_all, query, weight,
-                          weights[0], {ids[i]: i for i, _ in [*bm25_top, *dense_top]}, named)
+                          weights[0], weights[1], {ids[i]: i for i, _ in [*bm25_top, *dense_top]}, named)
 
     def _reranked(self, found: FirstStage) -> list[tuple[str, float]]:
         reranker = self.reranker
         assert reranker is not None
-        return reorder_head(self.settings.rerank, self.learned_ranker, reranker, found.text, found.fused,
-                            self._passage_heads,
-                            lambda head: self._candidates(found, head, reranker))
+        # the learned ranker was fitted with the scanned candidates; the cosine mix reads the fused list alone
+        head = self._head(found, reranker, scan=self.learned_ranker is not None)
+        scanned = {segment_id for segment_id, _ in head[self.settings.rerank:]}
+        tail = [item for item in found.fused[self.settings.rerank:] if item[0] not in scanned]
+        ordered = reorder_head(len(head), self.learned_ranker, reranker, found.text, head + tail,
+                               self._passage_heads, lambda candidates: self._candidates(found, candidates, reranker))
+        return kept_below(ordered, len(head))
+
+    def _head(self, found: FirstStage, reranker: Reranker, *, scan: bool = True) -> list[tuple[str, float]]:
+        """The candidates the ranker orders: the fused list's first ``rerank`` and, with
+        ``scan``, the passages the head scan adds (each with its fused score)."""
+        head = found.fused[: self.settings.rerank]
+        if not scan:
+            return head
+        chosen = np.asarray(self.scanned(found.text, {segment_id for segment_id, _ in head}, found.weight),
+                            dtype=np.int64)
+        if not len(chosen) or not head:
+            return head
+        ids = self.index.segment_ids
+        fused = np.zeros(len(chosen), dtype=np.float64)
+        if found.bm25_all is not None and found.bm25_top:
+            best = max(score for _, score in found.bm25_top)
+            fused += found.bm25_weight * found.bm25_all[chosen] * found.weight[chosen] / best
+        if found.query is not None:
+            assert self.index.dense is not None
+            fused += found.dense_weight * np.clip(self.index.dense.scores_of(chosen, found.query), 0, None) \
+                * found.weight[chosen]
+        for i in chosen.tolist():
+            found.positions[ids[i]] = i
+        return head + [(ids[i], score) for i, score in zip(chosen.tolist(), fused.tolist())]
+
+    def scanned(self, question: str, listed: set[str], weight: np.ndarray) -> list[int]:
+        """Index positions of the passages the head scan adds for ``question`` (``kb.head_scan``):
+        the first ``head_candidates`` by adapted cosine x ``weight`` (filter and place prior),
+        less those ``listed`` already; none without the scan."""
+        reranker = self.reranker
+        scan = self._head_scan
+        count = self.settings.head_candidates
+        if scan is None or not count or reranker is None or reranker.adapter is None:
+            return []
+        adapted = reranker.adapter.apply(question, reranker.question_vectors([question])[0])
+        rough = scan.top(adapted, weight, SCAN_DEPTH * count)
+        if not len(rough):
+            return []
+        ids = self.index.segment_ids
+        exact = reranker.passage_vectors([ids[i] for i in rough.tolist()], self._passage_heads) @ adapted
+        best = rough[np.argsort(-exact * weight[rough], kind="stable")[:count]]
+        return [i for i in best.tolist() if ids[i] not in listed]
+
+    @functools.cached_property
+    def _head_scan(self) -> HeadScan | None:
+        """The head scan of this knowledge base's folder for this index, or None (no encoder, no
+        adapter with a basis, or no scan made for them yet)."""
+        reranker = self.reranker
+        if reranker is None or reranker.name is None:
+            return None
+        return HeadScan.load(self.store.path.parent, self.index.segment_ids, bundled_adapter(reranker.name))
 
     def _candidates(self, found: FirstStage, head: Sequence[tuple[str, float]], reranker: Reranker) -> Candidates:
         """What the learned ranker reads of the candidates ``head`` of ``found``."""
@@ -653,7 +723,7 @@ class Searcher:
             return None
         text, terms, mode, fusion = admitted
         found = self._first_stage(text, terms, filters or SearchFilters(), mode, fusion, self.settings.candidates, None)
-        candidates = self._candidates(found, found.fused[: self.settings.rerank], reranker)
+        candidates = self._candidates(found, self._head(found, reranker), reranker)
         return candidates if candidates.segment_ids else None
 
     def _weighted(self, bm25_top: list[tuple[int, float]], dense_top: list[tuple[int, float]],

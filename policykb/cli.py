@@ -231,10 +231,13 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
 @click.option("--ranker", type=click.Choice(["learned", "cosine"]), default=None,
               help="How they are re-ordered: the bundled learned ranker (default) or the mix of fused score "
                    "and the pretrained encoder's cosine.")
+@click.option("--head-candidates", type=click.IntRange(0, 100), default=None,
+              help="Passages the adapted encoder's scan of every passage head adds to them (default 30; "
+                   "0 = off).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
              max_refused: float | None, expansion: str | None, term_weighting: str | None,
-             rerank: int | None, ranker: str | None) -> None:
+             rerank: int | None, ranker: str | None, head_candidates: int | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -245,7 +248,8 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
     changes: dict[str, Any] = {key: value for key, value in {
         "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
         "foreign_weight": foreign_weight, "place_weight": place_weight,
-        "max_refused": max_refused, "rerank": rerank, "ranker": ranker}.items() if value is not None}
+        "max_refused": max_refused, "rerank": rerank, "ranker": ranker,
+        "head_candidates": head_candidates}.items() if value is not None}
     if expansion is not None:
         changes["expansion"] = expansion == "on"
     if term_weighting is not None:

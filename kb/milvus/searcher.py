@@ -72,6 +72,7 @@ from kb.search import (
     SearchResult,
     Searcher,
     cited_hits,
+    kept_below,
     reorder_head,
 )
 from kb.term_weights import term_weights
@@ -341,7 +342,14 @@ class MilvusSearcher:
                                         bm25_top, cosines if query is not None else {}, dense_top, places,
                                         reranker, heads)
 
-            fused = reorder_head(settings.rerank, local.learned_ranker, reranker, text, fused, heads, candidates_of)
+            head = fused[: settings.rerank]
+            head += self._scanned(text, head, filters, named, bm25, query_weights, bm25_top,
+                                  cosines if query is not None else None, query, entities,
+                                  local._weights_for(query))
+            scanned = {sid for sid, _ in head[settings.rerank:]}
+            tail = [item for item in fused[settings.rerank:] if item[0] not in scanned]
+            fused = kept_below(reorder_head(len(head), local.learned_ranker, reranker, text, head + tail, heads,
+                                            candidates_of), len(head))
             degraded = degraded or local.learned_ranker_missing()
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
@@ -372,6 +380,35 @@ class MilvusSearcher:
                       dense=cosines, dense_order=[sid for sid, _ in dense_top],
                       head_cosine=reranker.cosine_pair(text, ids, heads) if ids else np.zeros(0), passages=passages,
                       places=places, answers=self.local.passage_answers)
+
+    def _scanned(self, text: str, head: list[tuple[str, float]], filters: SearchFilters, named: set[str],
+                 bm25: dict[str, float] | None, query_weights: dict[str, float], bm25_top: list[tuple[str, float]],
+                 cosines: dict[str, float] | None, query: np.ndarray | None, entities: dict[str, dict[str, Any]],
+                 weights: tuple[float, float]) -> list[tuple[str, float]]:
+        """The passages the local head scan adds to the ranker's candidates (``kb.head_scan``, as
+        the SQLite searcher adds them), fetched and scored as this searcher's fusion scores its
+        own; ``entities``, ``bm25`` and ``cosines`` learn them."""
+        if not head or self.local.learned_ranker is None:  # the cosine mix reads the fused list alone
+            return []
+        local = self.local
+        allowed_weight = local._weight_for(filters, text)[1]
+        ids = [local.index.segment_ids[i] for i in local.scanned(text, {sid for sid, _ in head}, allowed_weight)]
+        rows = self._rows(ids, [*CANDIDATE_FIELDS, VECTOR_FIELD])
+        ids = [sid for sid in ids if sid in rows]  # deleted since the build: left out, as from the hits
+        top = max((score for _, score in bm25_top), default=0.0)
+        scored = []
+        for sid in ids:
+            entities[sid] = rows[sid]
+            prior = self._prior(rows[sid], named)
+            score = 0.0
+            if bm25 is not None:
+                bm25[sid] = self._bm25(rows[sid], query_weights)
+                score += weights[0] * bm25[sid] * prior / top if top > 0 else 0.0
+            if cosines is not None and query is not None:
+                cosines[sid] = self._cosine(rows[sid], query)
+                score += weights[1] * max(cosines[sid], 0.0) * prior
+            scored.append((sid, score))
+        return scored
 
     def _best(self, scores: dict[str, float], entities: dict[str, dict[str, Any]], named: set[str],
               count: int) -> list[tuple[str, float]]:

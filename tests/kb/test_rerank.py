@@ -31,12 +31,24 @@ def test_reranking_reorders_only_the_head_and_keeps_it_above_the_tail(own_kb: Kn
     _encoder_or_skip()
     own_kb.configure_search(rerank=0)
     plain = own_kb.search(QUESTION, top_k=10)
-    own_kb.configure_search(rerank=4)
+    own_kb.configure_search(rerank=4, head_candidates=0)
     reranked = own_kb.search(QUESTION, top_k=10)
     assert reranked.degraded is None
     assert {h.segment_id for h in reranked.hits[:4]} == {h.segment_id for h in plain.hits[:4]}
     assert [h.segment_id for h in reranked.hits[4:]] == [h.segment_id for h in plain.hits[4:]]
     scores = [h.score for h in reranked.hits]
+    assert scores == sorted(scores, reverse=True)
+    # with the head scan (kb.head_scan) the ranker also orders the passages the scan adds: the
+    # first four come from the head and those; the rest keep the fused order without them
+    own_kb.configure_search(head_candidates=3)
+    candidates = own_kb.searcher.candidates(QUESTION)
+    assert candidates is not None
+    scanned = set(candidates.segment_ids[4:])
+    with_scan = own_kb.search(QUESTION, top_k=10)
+    assert {h.segment_id for h in with_scan.hits[:4]} <= {h.segment_id for h in plain.hits[:4]} | scanned
+    rest = [h.segment_id for h in with_scan.hits if h.segment_id not in set(candidates.segment_ids)]
+    assert rest == [h.segment_id for h in plain.hits if h.segment_id not in set(candidates.segment_ids)][:len(rest)]
+    scores = [h.score for h in with_scan.hits]
     assert scores == sorted(scores, reverse=True)
 
 

@@ -1,0 +1,86 @@
+"""The adapted encoder's scan of every passage head adds candidates the retrievers missed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb import KnowledgeBase, QueryAdapter, SearchFilters
+from kb.head_scan import SCAN_FILE, HeadScan
+from kb.pretrained import find_pretrained
+from kb.query_adapter import bundled_adapter
+from kb.rerank import encoder_name
+from kb.search import kept_below
+
+QUESTION = "老板三个月没发工资了我能直接走人吗"
+
+
+def _adapter_or_skip() -> QueryAdapter:
+    available = find_pretrained()
+    if available.files is None:
+        pytest.skip(f"pretrained resources absent: {available.reason}")
+    adapter = bundled_adapter(encoder_name(available.files))
+    assert adapter is not None and adapter.basis is not None  # shipped with its scan basis
+    return adapter
+
+
+def test_no_later_score_stays_above_the_reordered_head() -> None:
+    ranked = [("a", 0.9), ("b", 0.5), ("c", 0.2), ("d", 0.7), ("e", 0.1)]
+    assert kept_below(ranked, 3) == [("a", 0.9), ("b", 0.5), ("c", 0.2), ("d", 0.2), ("e", 0.1)]
+    assert kept_below(ranked, 0) == ranked and kept_below(ranked, 5) == ranked
+
+
+def test_the_build_makes_the_scan_and_it_offers_what_the_head_lacks(own_kb: KnowledgeBase) -> None:
+    adapter = _adapter_or_skip()
+    made = own_kb.prepare_reranking()
+    assert made["scanned"] == len(own_kb.searcher.index.segment_ids)
+    assert (own_kb.kb_dir / SCAN_FILE).is_file()
+    # a head of two: the scan adds up to three passages the fused list ranked lower
+    own_kb.configure_search(rerank=2, head_candidates=3)
+    searcher = own_kb.searcher
+    candidates = searcher.candidates(QUESTION)
+    assert candidates is not None
+    added = list(candidates.segment_ids[2:])
+    assert 1 <= len(added) <= 3 and not set(added) & set(candidates.segment_ids[:2])
+    # they are the passages the adapted encoder rates best outside the head
+    vector = adapter.apply(QUESTION, searcher.reranker.question_vectors([QUESTION])[0])
+    heads = searcher.reranker.passage_vectors(searcher.index.segment_ids, searcher._passage_heads) @ vector
+    order = [searcher.index.segment_ids[i] for i in np.argsort(-heads, kind="stable")]
+    best_outside = [sid for sid in order if sid not in candidates.segment_ids[:2]][:3]
+    assert set(added) <= set(best_outside)
+    hits = own_kb.search(QUESTION, top_k=20).hits
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    own_kb.configure_search(head_candidates=0)
+    assert len(own_kb.searcher.candidates(QUESTION).segment_ids) == 2
+
+
+def test_the_scan_keeps_to_the_filter(own_kb: KnowledgeBase) -> None:
+    _adapter_or_skip()
+    own_kb.prepare_reranking()
+    own_kb.configure_search(rerank=2, head_candidates=5)
+    searcher = own_kb.searcher
+    documents = sorted(set(searcher.index.doc_ids))[:2]
+    allowed = searcher._weight_for(SearchFilters(doc_ids=tuple(documents)), QUESTION)[1]
+    positions = searcher.scanned(QUESTION, set(), allowed)
+    assert positions and {searcher.index.doc_ids[i] for i in positions} <= set(documents)
+
+
+def test_a_scan_made_for_another_basis_or_missing_is_not_read(own_kb: KnowledgeBase) -> None:
+    adapter = _adapter_or_skip()
+    own_kb.prepare_reranking()
+    ids = own_kb.searcher.index.segment_ids
+    assert HeadScan.load(own_kb.kb_dir, ids, adapter) is not None
+    other = QueryAdapter(adapter.matrix, adapter.encoder, adapter.basis[:, ::-1].copy())
+    assert HeadScan.load(own_kb.kb_dir, ids, other) is None
+    assert HeadScan.load(own_kb.kb_dir, ids, QueryAdapter(adapter.matrix, adapter.encoder)) is None
+    (own_kb.kb_dir / SCAN_FILE).write_bytes(b"not a scan")
+    assert HeadScan.load(own_kb.kb_dir, ids, adapter) is None
+    (own_kb.kb_dir / SCAN_FILE).unlink()
+    assert HeadScan.load(own_kb.kb_dir, ids, adapter) is None
+    # without a scan the search answers from the fused list alone
+    fresh = KnowledgeBase(own_kb.kb_dir)
+    fresh.configure_search(rerank=2, head_candidates=5)
+    assert len(fresh.searcher.candidates(QUESTION).segment_ids) == 2
+    assert fresh.search(QUESTION, top_k=5).hits
+    fresh.close()
