@@ -451,13 +451,15 @@ class Searcher:
 
     def prepare(self) -> None:
         """Fit now what is otherwise fitted at the first question (about 2-3 s over the full
-        corpus): the off-topic classifier, the query expansion and the confirmed questions'
-        embeddings."""
+        corpus): the off-topic classifier, the query expansion, the head scan and the confirmed
+        questions' embeddings."""
         _ = self.off_topic
         if self.settings.expansion:
             _ = self.expansion
         if self.settings.rerank:
             _ = self.learned_ranker
+            if self.settings.head_candidates:
+                _ = self._head_scan  # reads KB_DIR/head_scan.npz (87 MB over the full corpus)
         if self._follow_familiarity:
             _ = self.familiarity
 
