@@ -66,6 +66,17 @@ def test_the_scan_keeps_to_the_filter(own_kb: KnowledgeBase) -> None:
     assert positions and {searcher.index.doc_ids[i] for i in positions} <= set(documents)
 
 
+def test_the_scan_reads_the_same_rows_in_any_order_of_the_passages(own_kb: KnowledgeBase) -> None:
+    adapter = _adapter_or_skip()
+    own_kb.prepare_reranking()
+    ids = list(own_kb.searcher.index.segment_ids)
+    in_order = HeadScan.load(own_kb.kb_dir, ids, adapter)  # the build's own order: read as it is
+    reordered = HeadScan.load(own_kb.kb_dir, [*reversed(ids), "not-indexed#1"], adapter)
+    assert in_order is not None and reordered is not None
+    assert reordered.projected[:-1] == pytest.approx(in_order.projected[::-1])
+    assert not reordered.projected[-1].any()  # a passage without a head is never offered
+
+
 def test_a_scan_made_for_another_basis_or_missing_is_not_read(own_kb: KnowledgeBase) -> None:
     adapter = _adapter_or_skip()
     own_kb.prepare_reranking()
