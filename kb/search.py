@@ -667,10 +667,12 @@ class Searcher:
         """Index positions of the passages the head scan adds for ``question`` (``kb.head_scan``):
         the first ``head_candidates`` by adapted cosine x ``weight`` (filter and place prior),
         less those ``listed`` already; none without the scan."""
-        reranker = self.reranker
-        scan = self._head_scan
         count = self.settings.head_candidates
-        if scan is None or not count or reranker is None or reranker.adapter is None:
+        reranker = self.reranker
+        if not count or reranker is None or reranker.adapter is None:
+            return []
+        scan = self._head_scan  # read only where the scan is wanted
+        if scan is None:
             return []
         adapted = reranker.adapter.apply(question, reranker.question_vectors([question])[0])
         rough = scan.top(adapted, weight, SCAN_DEPTH * count)

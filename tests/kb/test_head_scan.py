@@ -95,3 +95,12 @@ def test_a_scan_made_for_another_basis_or_missing_is_not_read(own_kb: KnowledgeB
     assert len(fresh.searcher.candidates(QUESTION).segment_ids) == 2
     assert fresh.search(QUESTION, top_k=5).hits
     fresh.close()
+
+
+def test_with_the_scan_off_its_file_is_never_read(own_kb: KnowledgeBase) -> None:
+    _adapter_or_skip()
+    own_kb.configure_search(head_candidates=0)
+    searcher = own_kb.searcher
+    searcher.prepare()
+    assert own_kb.search(QUESTION, top_k=5).hits
+    assert "_head_scan" not in vars(searcher)  # 87 MB over the full corpus, not held for nothing
