@@ -8,7 +8,8 @@ knowledge base (what ``policykb ingest`` builds)::
     python -m evaluation.fit_ranker --kb var/full \\
         --set evaluation/sets/hotline-laws:train \\
         --set var/eval/suite/stard/train --set var/eval/suite/epidemic/local_train \\
-        --set evaluation/sets/hotline-local:train --out kb/resources/ranker.txt
+        --set evaluation/sets/hotline-local:train --adapter-folds var/adapter-folds \\
+        --out kb/resources/ranker.txt
 
 (the STARD and epidemic splits as ``policykb eval suite`` converts them into its cache;
 hotline-local is the one set whose answers are the served place's own document).
@@ -25,8 +26,10 @@ hotline-over-laws and local training splits, with ``--plan`` naming them::
      {"kb": "var/fold1", "sets": ["evaluation/sets/hotline-laws:train", "var/eval/stard-fold0",
                                   "var/eval/epidemic-fold0", "evaluation/sets/hotline-local:train"]}]
 
-Both were fitted with ``--adapter-folds`` (``evaluation/fit_adapter.py``): the adapted cosine of a
-training question comes from a query adapter that never saw it.
+Both were fitted with ``--adapter-folds`` (the folds ``evaluation/fit_adapter.py --folds`` wrote with
+the bundled adapter): the adapted cosine of a training question, and the head scan's candidates
+for it, come from a query adapter that never saw it. The knowledge bases need their head scan
+(made by every build with re-ranking on).
 
 Each question contributes its first candidates as the search makes them (the same code reads them
 at search time, so training and serving cannot drift apart); a candidate is relevant as
