@@ -256,19 +256,22 @@ def kept_below(ranked: list[tuple[str, float]], count: int) -> list[tuple[str, f
     return ranked[:count] + [(segment_id, min(score, floor)) for segment_id, score in ranked[count:]]
 
 
-def reorder_head(count: int, learned: LearnedRanker | None, reranker: Reranker, question: str,
+def reorder_head(head: list[tuple[str, float]], learned: LearnedRanker | None, reranker: Reranker, question: str,
                  fused: list[tuple[str, float]], text_of: Callable[[Sequence[str]], dict[str, str]],
                  candidates_of: Callable[[list[tuple[str, float]]], Candidates]) -> list[tuple[str, float]]:
-    """``fused`` with its first ``count`` candidates re-ordered, whatever the backend: by the
-    ``learned`` ranker (``kb.ranker``; ``candidates_of`` says what it reads of them) or, without
-    one, by the encoder's cosine mix (``kb.rerank``; ``text_of`` gives the heads of passages
-    without a stored vector)."""
+    """``fused`` with ``head`` (its first candidates, and for the learned ranker the passages the
+    head scan adds) re-ordered above the rest, whatever the backend: by the ``learned`` ranker
+    (``kb.ranker``; ``candidates_of`` says what it reads of them) or, without one, by the
+    encoder's cosine mix (``kb.rerank``; ``text_of`` gives the heads of passages without a
+    stored vector)."""
+    listed = {segment_id for segment_id, _ in head}
+    tail = [item for item in fused if item[0] not in listed]
     if learned is None:
-        return reranker.rerank(question, fused, count, text_of)
-    candidates = candidates_of(fused[:count])
+        return reranker.rerank(question, head + tail, len(head), text_of)
+    candidates = candidates_of(head)
     if len(candidates.segment_ids) < 2:
         return fused
-    return learned.order(candidates) + fused[count:]
+    return kept_below(learned.order(candidates) + tail, len(candidates.segment_ids))
 
 
 @dataclass(frozen=True)
@@ -634,11 +637,8 @@ class Searcher:
         assert reranker is not None
         # the learned ranker was fitted with the scanned candidates; the cosine mix reads the fused list alone
         head = self._head(found, reranker, scan=self.learned_ranker is not None)
-        scanned = {segment_id for segment_id, _ in head[self.settings.rerank:]}
-        tail = [item for item in found.fused[self.settings.rerank:] if item[0] not in scanned]
-        ordered = reorder_head(len(head), self.learned_ranker, reranker, found.text, head + tail,
-                               self._passage_heads, lambda candidates: self._candidates(found, candidates, reranker))
-        return kept_below(ordered, len(head))
+        return reorder_head(head, self.learned_ranker, reranker, found.text, found.fused, self._passage_heads,
+                            lambda candidates: self._candidates(found, candidates, reranker))
 
     def _head(self, found: FirstStage, reranker: Reranker, *, scan: bool = True) -> list[tuple[str, float]]:
         """The candidates the ranker orders: the fused list's first ``rerank`` and, with
@@ -651,14 +651,8 @@ class Searcher:
         if not len(chosen) or not head:
             return head
         ids = self.index.segment_ids
-        fused = np.zeros(len(chosen), dtype=np.float64)
-        if found.bm25_all is not None and found.bm25_top:
-            best = max(score for _, score in found.bm25_top)
-            fused += found.bm25_weight * found.bm25_all[chosen] * found.weight[chosen] / best
-        if found.query is not None:
-            assert self.index.dense is not None
-            fused += found.dense_weight * np.clip(self.index.dense.scores_of(chosen, found.query), 0, None) \
-                * found.weight[chosen]
+        fused = self._fused_scores(chosen, found.bm25_all, found.bm25_top, found.query, found.weight,
+                                   (found.bm25_weight, found.dense_weight))
         for i in chosen.tolist():
             found.positions[ids[i]] = i
         return head + [(ids[i], score) for i, score in zip(chosen.tolist(), fused.tolist())]
@@ -738,7 +732,13 @@ class Searcher:
         union = sorted({i for i, _ in bm25_top} | {i for i, _ in dense_top})
         if not union:
             return []
-        idx = np.asarray(union)
+        fused = self._fused_scores(np.asarray(union), bm25_all, bm25_top, query, weight, weights)
+        return self._ordered(list(zip(union, fused.tolist())))
+
+    def _fused_scores(self, idx: np.ndarray, bm25_all: np.ndarray | None, bm25_top: list[tuple[int, float]],
+                      query: np.ndarray | None, weight: np.ndarray, weights: tuple[float, float]) -> np.ndarray:
+        """The weighted fusion's score of the passages at index positions ``idx``: BM25 over the
+        question's best BM25 and the clipped cosine, each times ``weight``."""
         fused = np.zeros(len(idx), dtype=np.float64)
         if bm25_all is not None and bm25_top:
             top = max(score for _, score in bm25_top)
@@ -746,7 +746,7 @@ class Searcher:
         if query is not None:
             assert self.index.dense is not None
             fused += weights[1] * np.clip(self.index.dense.scores_of(idx, query), 0, None) * weight[idx]
-        return self._ordered(list(zip(union, fused.tolist())))
+        return fused
 
     def _ordered(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
         ids = self.index.segment_ids

@@ -72,7 +72,6 @@ from kb.search import (
     SearchResult,
     Searcher,
     cited_hits,
-    kept_below,
     reorder_head,
 )
 from kb.term_weights import term_weights
@@ -346,10 +345,7 @@ class MilvusSearcher:
             head += self._scanned(text, head, filters, named, bm25, query_weights, bm25_top,
                                   cosines if query is not None else None, query, entities,
                                   local._weights_for(query))
-            scanned = {sid for sid, _ in head[settings.rerank:]}
-            tail = [item for item in fused[settings.rerank:] if item[0] not in scanned]
-            fused = kept_below(reorder_head(len(head), local.learned_ranker, reranker, text, head + tail, heads,
-                                            candidates_of), len(head))
+            fused = reorder_head(head, local.learned_ranker, reranker, text, fused, heads, candidates_of)
             degraded = degraded or local.learned_ranker_missing()
         elif reranking and degraded is None:
             degraded = "pretrained_encoder_unavailable"
@@ -396,19 +392,13 @@ class MilvusSearcher:
         rows = self._rows(ids, [*CANDIDATE_FIELDS, VECTOR_FIELD])
         ids = [sid for sid in ids if sid in rows]  # deleted since the build: left out, as from the hits
         top = max((score for _, score in bm25_top), default=0.0)
-        scored = []
         for sid in ids:
             entities[sid] = rows[sid]
-            prior = self._prior(rows[sid], named)
-            score = 0.0
             if bm25 is not None:
                 bm25[sid] = self._bm25(rows[sid], query_weights)
-                score += weights[0] * bm25[sid] * prior / top if top > 0 else 0.0
             if cosines is not None and query is not None:
                 cosines[sid] = self._cosine(rows[sid], query)
-                score += weights[1] * max(cosines[sid], 0.0) * prior
-            scored.append((sid, score))
-        return scored
+        return [(sid, self._fused_score(sid, bm25 or {}, cosines, entities, named, top, weights)) for sid in ids]
 
     def _best(self, scores: dict[str, float], entities: dict[str, dict[str, Any]], named: set[str],
               count: int) -> list[tuple[str, float]]:
@@ -430,14 +420,18 @@ class MilvusSearcher:
         """``kb.search``'s linear fusion: every candidate of the union scored by both retrievers."""
         union = sorted({sid for sid, _ in bm25_top} | {sid for sid, _ in dense_top})
         top = max((score for _, score in bm25_top), default=0.0)
-        fused = []
-        for sid in union:
-            prior = self._prior(entities[sid], named)
-            score = weights[0] * bm25.get(sid, 0.0) * prior / top if top > 0 else 0.0
-            if cosines is not None:
-                score += weights[1] * max(cosines.get(sid, 0.0), 0.0) * prior
-            fused.append((sid, score))
-        return _ordered(fused)
+        return _ordered([(sid, self._fused_score(sid, bm25, cosines, entities, named, top, weights)) for sid in union])
+
+    def _fused_score(self, sid: str, bm25: dict[str, float], cosines: dict[str, float] | None,
+                     entities: dict[str, dict[str, Any]], named: set[str], top: float,
+                     weights: tuple[float, float]) -> float:
+        """``kb.search``'s fused score of one passage: BM25 over the question's best ``top`` and
+        the clipped cosine, each times the passage's prior."""
+        prior = self._prior(entities[sid], named)
+        score = weights[0] * bm25.get(sid, 0.0) * prior / top if top > 0 else 0.0
+        if cosines is not None:
+            score += weights[1] * max(cosines.get(sid, 0.0), 0.0) * prior
+        return score
 
 
 def open_searcher(knowledge_base: KnowledgeBase, record: dict[str, Any], *, client: Any | None = None) -> MilvusSearcher:
