@@ -107,17 +107,17 @@ class Candidates:
 
 def gather(question: str, terms: Sequence[str], expansion: Sequence[str], head: Sequence[tuple[str, float]], *,
            bm25_weight: float, bm25: Mapping[str, float], bm25_order: Sequence[str], dense: Mapping[str, float],
-           dense_order: Sequence[str], head_cosine: np.ndarray | tuple[np.ndarray, np.ndarray],
+           dense_order: Sequence[str], cosines: tuple[np.ndarray, np.ndarray],
            passages: Mapping[str, tuple[str, str, int, str]], places: Mapping[str, float],
            answers: Mapping[str, int]) -> Candidates:
     """``Candidates`` from what either backend knows of its first candidates ``head`` (segment
     id, fused score; best first): each retriever's score (BM25 relative to its best, the model's
-    cosine) and its list best first, the encoder's cosines (plain, or a pair of plain and
-    adapted: ``Reranker.cosine_pair``), ``(doc_id, text, ordinal, title)``
+    cosine) and its list best first, the encoder's plain and adapted cosines
+    (``Reranker.cosine_pair``), ``(doc_id, text, ordinal, title)``
     of each passage, each passage's place prior in the fusion and the stored question pairs
     that point to it."""
     ids = [segment_id for segment_id, _ in head]
-    plain, adapted = head_cosine if isinstance(head_cosine, tuple) else (head_cosine, head_cosine)
+    plain, adapted = cosines
 
     def ranks(order: Sequence[str]) -> np.ndarray:
         position = {segment_id: r for r, segment_id in enumerate(order)}

@@ -82,9 +82,6 @@ class Reranker:
 
     def passage_vectors(self, ids: Sequence[str], text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
         """The heads' vectors of ``ids`` (stored, kept, or encoded now from ``text_of``)."""
-        return self._passage_vectors(ids, text_of)
-
-    def _passage_vectors(self, ids: Sequence[str], text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
         missing = [i for i in ids if i not in self._cache]
         found = self._stored(missing) if missing and self._stored is not None else {}
         missing = [i for i in missing if i not in found]
@@ -117,14 +114,14 @@ class Reranker:
                 text_of: Callable[[Sequence[str]], dict[str, str]]) -> np.ndarray:
         """The encoder's cosine of ``question`` to each passage head of ``ids`` (``text_of`` gives
         the heads of passages without a stored vector)."""
-        return self._passage_vectors(ids, text_of) @ self.question_vectors([question])[0]
+        return self.passage_vectors(ids, text_of) @ self.question_vectors([question])[0]
 
     def cosine_pair(self, question: str, ids: Sequence[str],
                     text_of: Callable[[Sequence[str]], dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         """(plain, adapted) cosines of ``question`` to each passage head of ``ids``; both the
         same without an adapter. One encoding of the question serves both."""
         query = self.question_vectors([question])[0]
-        passages = self._passage_vectors(ids, text_of)
+        passages = self.passage_vectors(ids, text_of)
         plain = passages @ query
         if self.adapter is None or self.adapter.dim != query.shape[0]:
             return plain, plain

@@ -705,7 +705,7 @@ class Searcher:
         return gather(found.text, found.terms, found.expansion, head, bm25_weight=found.bm25_weight, bm25=bm25,
                       bm25_order=_best_first(found.bm25_top, index_ids), dense=dense,
                       dense_order=_best_first(found.dense_top, index_ids),
-                      head_cosine=reranker.cosine_pair(found.text, ids, self._passage_heads) if ids else np.zeros(0),
+                      cosines=reranker.cosine_pair(found.text, ids, self._passage_heads) if ids else (np.zeros(0),) * 2,
                       passages=passages,
                       places=dict(zip(ids, self._named_place_prior(found.named)[idx].tolist())),
                       answers=self.passage_answers)

@@ -374,7 +374,7 @@ class MilvusSearcher:
                     for sid, row in rows.items()}
         return gather(text, terms, expansion, head, bm25_weight=bm25_weight, bm25=bm25_relative, bm25_order=[sid for sid, _ in bm25_top],
                       dense=cosines, dense_order=[sid for sid, _ in dense_top],
-                      head_cosine=reranker.cosine_pair(text, ids, heads) if ids else np.zeros(0), passages=passages,
+                      cosines=reranker.cosine_pair(text, ids, heads) if ids else (np.zeros(0),) * 2, passages=passages,
                       places=places, answers=self.local.passage_answers)
 
     def _scanned(self, text: str, head: list[tuple[str, float]], filters: SearchFilters, named: set[str],
