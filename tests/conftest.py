@@ -55,6 +55,17 @@ ARTICLES = {
 NUMERALS = "一二三四五六七八九十"
 
 
+def pretrained_files_or_skip():
+    """The installed pretrained package's files (``kb.pretrained``), or skip the test saying why
+    they are absent."""
+    from kb.pretrained import find_pretrained
+
+    available = find_pretrained()
+    if available.files is None:
+        pytest.skip(f"pretrained resources absent: {available.reason}")
+    return available.files
+
+
 def make_document(doc_id: str, title: str, articles: list[str], *, status: str = "in_force",
                   departments: tuple[str, ...] = ()) -> Document:
     """A regulation-shaped document whose segments satisfy ``text == doc.text[start:end]``."""

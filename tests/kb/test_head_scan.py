@@ -7,19 +7,16 @@ import pytest
 
 from kb import KnowledgeBase, QueryAdapter, SearchFilters
 from kb.head_scan import SCAN_FILE, HeadScan
-from kb.pretrained import find_pretrained
 from kb.query_adapter import bundled_adapter
 from kb.rerank import encoder_name
 from kb.search import kept_below
+from tests.conftest import pretrained_files_or_skip
 
 QUESTION = "老板三个月没发工资了我能直接走人吗"
 
 
 def _adapter_or_skip() -> QueryAdapter:
-    available = find_pretrained()
-    if available.files is None:
-        pytest.skip(f"pretrained resources absent: {available.reason}")
-    adapter = bundled_adapter(encoder_name(available.files))
+    adapter = bundled_adapter(encoder_name(pretrained_files_or_skip()))
     assert adapter is not None and adapter.basis is not None  # shipped with its scan basis
     return adapter
 

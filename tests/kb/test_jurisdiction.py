@@ -8,7 +8,7 @@ import pytest
 
 from kb import KnowledgeBase, jurisdiction_of
 from kb.jurisdiction import is_local_to, places_named, region_of_collection, short_name
-from tests.conftest import make_document
+from tests.conftest import make_document, pretrained_files_or_skip
 
 
 @pytest.mark.parametrize("metadata,issuer,expected", [
@@ -36,16 +36,27 @@ def test_place_names_and_locality() -> None:
     assert is_local_to("浙江省", ("常熟市",), named={"浙江省"})
 
 
-@pytest.fixture()
-def regional_kb(tmp_path, policy_documents) -> KnowledgeBase:
-    national = replace(make_document("national-fund", "住房公积金管理条例（全国）", [
-        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金。"]), metadata={"collection": "national"})
-    zhejiang = replace(make_document("zhejiang-fund", "浙江省住房公积金条例", [
-        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。"]), metadata={"collection": "浙江地方法规"})
+def _fund(doc_id: str, title: str, text: str, **metadata: str):
+    """A one-passage housing-fund document whose place the metadata tells."""
+    return replace(make_document(doc_id, title, [text]), metadata=metadata)
+
+
+NATIONAL_FUND = _fund("national-fund", "住房公积金管理条例（全国）", "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金。",
+                      collection="national")
+ZHEJIANG_FUND = _fund("zhejiang-fund", "浙江省住房公积金条例", "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。",
+                      collection="浙江地方法规")
+
+
+def _built(tmp_path, policy_documents, *documents) -> KnowledgeBase:
     knowledge_base = KnowledgeBase(tmp_path, create=True)
-    knowledge_base.add_documents([*policy_documents, national, zhejiang])
+    knowledge_base.add_documents([*policy_documents, *documents])
     knowledge_base.build()
     return knowledge_base
+
+
+@pytest.fixture()
+def regional_kb(tmp_path, policy_documents) -> KnowledgeBase:
+    return _built(tmp_path, policy_documents, NATIONAL_FUND, ZHEJIANG_FUND)
 
 
 def test_other_regions_are_demoted_unless_named(regional_kb: KnowledgeBase) -> None:
@@ -57,13 +68,11 @@ def test_other_regions_are_demoted_unless_named(regional_kb: KnowledgeBase) -> N
 
 
 def test_naming_the_place_served_keeps_its_weight(tmp_path, policy_documents) -> None:
-    national = replace(make_document("national-fund", "住房公积金管理条例（全国）", [
-        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。"]), metadata={"collection": "national"})
-    local = replace(make_document("changshu-fund", "常熟市住房公积金提取办法", [
-        "缴存住房公积金的职工购买自住住房，可以提取住房公积金。"]), metadata={"jurisdiction": "常熟市"})
-    knowledge_base = KnowledgeBase(tmp_path, create=True)
-    knowledge_base.add_documents([*policy_documents, national, local])
-    knowledge_base.build()
+    national = _fund("national-fund", "住房公积金管理条例（全国）", "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。",
+                     collection="national")
+    local = _fund("changshu-fund", "常熟市住房公积金提取办法", "缴存住房公积金的职工购买自住住房，可以提取住房公积金。",
+                  jurisdiction="常熟市")
+    knowledge_base = _built(tmp_path, policy_documents, national, local)
     knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"), place_weight=1.5)
     question = "购买自住住房可以提取住房公积金账户余额吗"
     for asked in (question, "常熟" + question):
@@ -88,19 +97,10 @@ def test_unknown_search_setting_is_refused(regional_kb: KnowledgeBase) -> None:
 
 
 def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_path, policy_documents) -> None:
-    from kb.pretrained import find_pretrained
-
-    if find_pretrained().files is None:
-        pytest.skip("pretrained resources absent: the ranker's candidates need the encoder")
-    national = replace(make_document("national-fund", "住房公积金管理条例（全国）", [
-        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金。"]), metadata={"collection": "national"})
-    zhejiang = replace(make_document("zhejiang-fund", "浙江省住房公积金条例", [
-        "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。"]), metadata={"collection": "浙江地方法规"})
-    local = replace(make_document("changshu-fund", "常熟市住房公积金提取办法", [
-        "职工购买自住住房提取住房公积金的，到市住房公积金管理中心办理。"]), metadata={"jurisdiction": "常熟市"})
-    knowledge_base = KnowledgeBase(tmp_path, create=True)
-    knowledge_base.add_documents([*policy_documents, national, zhejiang, local])
-    knowledge_base.build()
+    pretrained_files_or_skip()  # the ranker's candidates need the encoder
+    local = _fund("changshu-fund", "常熟市住房公积金提取办法", "职工购买自住住房提取住房公积金的，到市住房公积金管理中心办理。",
+                  jurisdiction="常熟市")
+    knowledge_base = _built(tmp_path, policy_documents, NATIONAL_FUND, ZHEJIANG_FUND, local)
     answered = knowledge_base.search("购买自住住房可以提取住房公积金吗", top_k=10, mode="bm25").hits
     national_passage = next(h.segment_id for h in answered if h.doc_id == "national-fund")
     zhejiang_passage = next(h.segment_id for h in answered if h.doc_id == "zhejiang-fund")

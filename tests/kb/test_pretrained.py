@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 
 from kb.pretrained import ENVIRONMENT, find_pretrained
+from tests.conftest import pretrained_files_or_skip
 
 
 @pytest.fixture(scope="module")
 def files():
-    available = find_pretrained()
-    if available.files is None:
-        pytest.skip(f"pretrained resources absent: {available.reason}")
-    return available.files
+    return pretrained_files_or_skip()
 
 
 def test_turned_off_says_why(monkeypatch):

@@ -7,19 +7,12 @@ import pytest
 
 from kb import KnowledgeBase
 from kb import query_adapter as adapter_module
-from kb.pretrained import find_pretrained
 from kb.query_adapter import QueryAdapter, bundled_adapter
 from kb.rerank import Reranker, encoder_name
 from kb.sentence_encoder import load_sentence_encoder
+from tests.conftest import pretrained_files_or_skip
 
 QUESTION = "老板三个月没发工资了我能直接走人吗"
-
-
-def _files_or_skip():
-    available = find_pretrained()
-    if available.files is None:
-        pytest.skip(f"pretrained resources absent: {available.reason}")
-    return available.files
 
 
 def test_an_adapter_maps_to_unit_vectors_and_survives_a_round_trip(tmp_path) -> None:
@@ -46,7 +39,7 @@ def test_what_is_not_an_adapter_is_refused(tmp_path) -> None:
 
 
 def test_the_bundled_adapter_serves_only_the_encoder_it_was_fitted_for() -> None:
-    files = _files_or_skip()
+    files = pretrained_files_or_skip()
     name = encoder_name(files)
     bundled = bundled_adapter(name)
     assert bundled is not None and bundled.encoder == name  # fitted for the installed package's encoder
@@ -64,7 +57,7 @@ def test_without_its_file_no_adapter_is_used(monkeypatch) -> None:
 
 
 def test_the_reranker_gives_plain_and_adapted_cosines_from_one_encoding(own_kb: KnowledgeBase) -> None:
-    files = _files_or_skip()
+    files = pretrained_files_or_skip()
     encoder = load_sentence_encoder(files)
     candidates = own_kb.searcher.candidates(QUESTION)
     assert candidates is not None
@@ -109,7 +102,7 @@ def test_the_fitting_command_writes_the_adapter_and_its_cross_fitted_folds(own_k
 
     from evaluation import fit_adapter
 
-    files = _files_or_skip()
+    files = pretrained_files_or_skip()
     candidates = own_kb.searcher.candidates(QUESTION)
     assert candidates is not None
     sets = tmp_path / "set"

@@ -13,17 +13,16 @@ from evaluation.fit_ranker import fit, training_rows
 import kb.ranker as ranker_module
 from kb import KnowledgeBase
 from kb.lightgbm_native import ModelError, NativeModel
-from kb.pretrained import ENVIRONMENT, find_pretrained
+from kb.pretrained import ENVIRONMENT
 from kb.ranker import ABSENT_RANK, FEATURES, Candidates, LearnedRanker, bundled_ranker, candidate_features
 from kb.search import SearchSettings
+from tests.conftest import pretrained_files_or_skip
 
 QUESTION = "老板三个月没发工资了我能直接走人吗"
 
 
 def _needs_encoder() -> None:
-    available = find_pretrained()
-    if available.files is None:
-        pytest.skip(f"pretrained resources absent: {available.reason}")
+    pretrained_files_or_skip()
 
 
 def _candidates(**changes) -> Candidates:

@@ -7,20 +7,18 @@ import numpy as np
 import pytest
 
 from kb import KnowledgeBase
-from kb.pretrained import ENVIRONMENT, find_pretrained
+from kb.pretrained import ENVIRONMENT
 from kb.rerank import DEFAULT_RERANK, PASSAGE_HEAD, encoder_name, passage_head
 from kb.search import SearchSettings
 from kb.sentence_encoder import load_sentence_encoder
-from tests.conftest import make_document
+from tests.conftest import make_document, pretrained_files_or_skip
 
 QUESTION = "老板三个月没发工资了我能直接走人吗"
 
 
 def _encoder_or_skip():
-    available = find_pretrained()
-    if available.files is None:
-        pytest.skip(f"pretrained resources absent: {available.reason}")
-    return load_sentence_encoder(available.files), encoder_name(available.files)
+    files = pretrained_files_or_skip()
+    return load_sentence_encoder(files), encoder_name(files)
 
 
 def test_reranking_is_on_by_default() -> None:
