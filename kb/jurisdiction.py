@@ -15,17 +15,21 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kb.places import MUNICIPALITIES, PROVINCES, gazetteer, short_name
+
 NATIONAL = "national"
-#: Province-level cities whose regulations are collected as "上海地方法规" etc.
-MUNICIPALITIES = frozenset({"北京", "上海", "天津", "重庆"})
+#: Names the rule :func:`jurisdiction_of` applies; a knowledge base derived under another one
+#: derives its documents' jurisdictions again when opened.
+JURISDICTION_RULE = "2: issuer, provincial branch, division heading the title (kb.places)"
 #: A law collection of one region, e.g. "浙江地方法规" -> 浙江.
 LOCAL_COLLECTION = re.compile(r"^(?P<region>[\u4e00-\u9fff]{2,8}?)地方(?:性)?法规$")
 #: The place at the head of an issuer, e.g. "常熟市人民政府办公室" -> 常熟市, "江苏省财政厅" -> 江苏省.
 ISSUER_PLACE = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,8}?(?:自治区|自治州|省|市|县|区|旗))")
 #: Issuers that speak for the whole country, e.g. "国务院办公厅", "最高人民法院".
 NATIONAL_ISSUER = re.compile(r"^(?:国务院|全国人民代表大会|全国人大|最高人民法院|最高人民检察院|中共中央|中华人民共和国|国家)")
-#: Suffixes dropped to find a place's short name in a question: 浙江省 -> 浙江, 常熟市 -> 常熟.
-PLACE_SUFFIX = re.compile(r"(?:维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|省|市|县|区|旗)$")
+#: A province's full name inside a national organ's name: its local branch ("国家税务总局山西省税务局";
+#: not "国务院台湾事务办公室").
+BRANCH_PROVINCE = re.compile("(?P<province>{})".format("|".join(sorted(PROVINCES.values(), key=len, reverse=True))))
 
 
 def region_of_collection(collection: str) -> str | None:
@@ -39,11 +43,14 @@ def region_of_collection(collection: str) -> str | None:
     return f"{region}市" if region in MUNICIPALITIES else f"{region}省"
 
 
-def jurisdiction_of(metadata: Mapping[str, Any], issuer: str | None) -> str | None:
+def jurisdiction_of(metadata: Mapping[str, Any], issuer: str | None, title: str | None = None) -> str | None:
     """A document's jurisdiction from what the source says; None when it does not say.
 
     An explicit ``jurisdiction`` in the metadata wins, then a law record's ``collection``,
-    then the place at the head of the 发文机关.
+    then the place at the head of the 发文机关 (a national organ's provincial branch is that
+    province's), then a division at the head of the title (``kb.places``). Notices and news without a
+    发文机关 ("安徽省全力保障主副食品生产流通供应", "河北：加强疫情医疗废物…管理") otherwise
+    counted as national and answered every place's callers as if they applied to them.
     """
     explicit = metadata.get("jurisdiction")
     if isinstance(explicit, str) and explicit.strip():
@@ -53,21 +60,22 @@ def jurisdiction_of(metadata: Mapping[str, Any], issuer: str | None) -> str | No
         return region
     if issuer:
         if NATIONAL_ISSUER.match(issuer):
-            return NATIONAL
+            branch = BRANCH_PROVINCE.search(issuer)
+            return branch.group("province") if branch else NATIONAL
         if match := ISSUER_PLACE.match(issuer):
             return match.group("place")
-    return None
-
-
-def short_name(place: str) -> str:
-    """The name people say: 浙江省 -> 浙江, 常熟市 -> 常熟 (unchanged if that leaves one character)."""
-    stripped = PLACE_SUFFIX.sub("", place)
-    return stripped if len(stripped) >= 2 else place
+    return gazetteer().at_head(title) if title else None
 
 
 def places_named(question: str, known: Iterable[str]) -> set[str]:
-    """The known jurisdictions a question names, by full or short name ("浙江的规定" -> 浙江省)."""
-    return {place for place in known if place != NATIONAL and short_name(place) in question}
+    """The known jurisdictions a question names, by full or short name ("浙江的规定" -> 浙江省),
+    with those containing a named division and those within one: "丰台红十字会" names 北京市,
+    "北京的规定" names 丰台区 (``kb.places``)."""
+    places = gazetteer()
+    named = places.named_in(question)
+    containing = {ancestor for name in named for ancestor in places.ancestors(name)}
+    return {place for place in known if place != NATIONAL and (
+        short_name(place) in question or place in containing or places.lineage(place) & named)}
 
 
 def is_local_to(jurisdiction: str | None, place: Iterable[str], named: Iterable[str] = ()) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import BackendUnavailable, KBError, KnowledgeBaseNotFound
-from kb.jurisdiction import jurisdiction_of
+from kb.jurisdiction import JURISDICTION_RULE, jurisdiction_of
 from kb.increment import build_increment
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
 from kb.normalize import without_whitespace
@@ -49,6 +49,8 @@ SEARCH_SETTINGS_KEY = "search_settings"
 BACKEND_KEY = "backend"
 #: The fingerprint of the tokenizer that produced the stored terms.
 TERMS_FINGERPRINT_KEY = "terms_fingerprint"
+#: The rule the stored jurisdictions were derived by (``kb.jurisdiction.JURISDICTION_RULE``).
+JURISDICTION_RULE_KEY = "jurisdiction_rule"
 
 
 def content_hash(text: str) -> str:
@@ -99,9 +101,8 @@ class KnowledgeBase:
                 )
             self.kb_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.kb_dir)
-        if "jurisdiction" in self.store.added_columns:
-            self.store.set_jurisdictions([(doc_id, jurisdiction_of(metadata, issuer))
-                                          for doc_id, metadata, issuer in self.store.jurisdiction_sources()])
+        if "jurisdiction" in self.store.added_columns or self.store.meta(JURISDICTION_RULE_KEY) != JURISDICTION_RULE:
+            self._derive_jurisdictions()
         if settings is not None:
             self._save_settings(settings)
         elif self.store.meta(SETTINGS_KEY) is None:
@@ -110,6 +111,15 @@ class KnowledgeBase:
         self.tokenizer = PolicyTokenizer(self.settings.tokenizer)
         self._searcher: Searcher | MilvusSearcher | None = None
         self._milvus_client: Any = None
+
+    def _derive_jurisdictions(self) -> None:
+        """Derive every document's jurisdiction again by today's rule (a knowledge base made
+        before the column existed, or under an older rule); the index follows at the next build."""
+        changed = [(doc_id, derived) for doc_id, metadata, issuer, title, stored in self.store.jurisdiction_sources()
+                   if (derived := jurisdiction_of(metadata, issuer, title)) != stored]
+        if changed or "jurisdiction" in self.store.added_columns:
+            self.store.set_jurisdictions(changed)
+        self.store.set_meta(JURISDICTION_RULE_KEY, JURISDICTION_RULE)
 
     # -- settings ------------------------------------------------------------------
 
@@ -209,7 +219,7 @@ class KnowledgeBase:
             segment_hashes = [hashlib.sha256(s.text.encode("utf-8")).hexdigest()[:32] for s in document.segments]
             self.store.put_document(document, terms=document_terms, content_hash=digest,
                                     segment_hashes=segment_hashes,
-                                    jurisdiction=jurisdiction_of(document.metadata, document.issuer))
+                                    jurisdiction=jurisdiction_of(document.metadata, document.issuer, document.title))
             results.append(AddResult(document.doc_id, "updated" if existed else "added", len(document.segments)))
         return results
 

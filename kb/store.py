@@ -248,9 +248,11 @@ class Store:
                 self._bump_version()
         return changed
 
-    def jurisdiction_sources(self) -> list[tuple[str, dict[str, Any], str | None]]:
-        rows = self.db.execute("SELECT doc_id, metadata, issuer FROM documents")
-        return [(doc_id, json.loads(metadata or "{}"), issuer) for doc_id, metadata, issuer in rows]
+    def jurisdiction_sources(self) -> list[tuple[str, dict[str, Any], str | None, str | None, str | None]]:
+        """``(doc_id, metadata, issuer, title, stored jurisdiction)`` of every document."""
+        rows = self.db.execute("SELECT doc_id, metadata, issuer, title, jurisdiction FROM documents")
+        return [(doc_id, json.loads(metadata or "{}"), issuer, title, jurisdiction)
+                for doc_id, metadata, issuer, title, jurisdiction in rows]
 
     def delete_document(self, doc_id: str) -> None:
         with self.write() as db:

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from kb import KnowledgeBase, jurisdiction_of
+from kb import KnowledgeBase, jurisdiction_of, places
+from kb.knowledge_base import JURISDICTION_RULE_KEY
 from kb.jurisdiction import is_local_to, places_named, region_of_collection, short_name
 from tests.conftest import make_document, pretrained_files_or_skip
 
@@ -122,3 +123,44 @@ def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_p
     # the place served keeps its weight when the question names it
     assert places("常熟购买自住住房可以提取住房公积金吗")["changshu-fund"] == pytest.approx(1.5)
     knowledge_base.close()
+
+
+def test_a_notice_without_issuer_answers_its_own_region_and_those_naming_it(tmp_path, policy_documents) -> None:
+    """A district's notice that says its place only in the title ("北京市…") is another region's for
+    a 常熟 caller, and answers one who names a district of it (丰台)."""
+    if places.divisions_file() is None:
+        pytest.skip("the cpca package (its division list) is not installed")
+    beijing = make_document("beijing-donations", "北京市红十字会关于接受社会捐赠的公告",
+                            ["红十字会接受捐赠的捐款账号和捐赠票据如下。"])
+    national = _fund("national-donations", "红十字会接受捐赠管理办法（全国）",
+                     "红十字会接受社会捐赠，应当开具捐赠票据。", collection="national")
+    knowledge_base = _built(tmp_path, policy_documents, beijing, national)
+    assert knowledge_base.store.document("beijing-donations")["jurisdiction"] == "北京市"
+    knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"), foreign_weight=0.3)
+    question = "红十字会接受捐赠的账号和票据"
+    # (a knowledge base this small finds few words characteristic of it: no abstaining here)
+    plain = [h.doc_id for h in knowledge_base.searcher.search(question, top_k=5, mode="bm25", abstain=False).hits]
+    assert plain.index("national-donations") < plain.index("beijing-donations")  # worded closer, yet demoted
+    named = knowledge_base.searcher.search("丰台" + question, top_k=5, mode="bm25", abstain=False).hits
+    assert named[0].doc_id == "beijing-donations"
+    knowledge_base.close()
+
+
+def test_jurisdictions_are_derived_again_under_a_new_rule(tmp_path, policy_documents) -> None:
+    """A knowledge base derived under an older rule takes today's when opened; its index is stale
+    until the next build."""
+    notice = make_document("anhui-notice", "安徽省全力保障主副食品生产流通供应", ["保障主副食品生产流通供应。"])
+    knowledge_base = _built(tmp_path, policy_documents, notice)
+    assert knowledge_base.store.document("anhui-notice")["jurisdiction"] == "安徽省"
+    knowledge_base.store.set_jurisdictions([("anhui-notice", None)])
+    knowledge_base.store.set_meta(JURISDICTION_RULE_KEY, "1")
+    knowledge_base.build()
+    knowledge_base.close()
+    reopened = KnowledgeBase(tmp_path)
+    assert reopened.store.document("anhui-notice")["jurisdiction"] == "安徽省"
+    assert reopened.is_stale()
+    reopened.build()
+    again = KnowledgeBase(tmp_path)  # nothing changed since: nothing to derive, the index stays current
+    assert not again.is_stale()
+    reopened.close()
+    again.close()
