@@ -312,11 +312,17 @@ def personal_numbers(env: Env) -> None:
     reply = env.ask(f"身份证{ID_NUMBER} 手机{MOBILE} 社会保险费怎么缴纳")
     assert reply.status == 200 and reply.json["hits"]
     activity = env.kb_dir / "activity.sqlite"
-    conn = sqlite3.connect(f"file:{activity}?mode=ro", uri=True)
-    try:
-        stored = [q for (q,) in conn.execute("SELECT question FROM queries")]
-    finally:
-        conn.close()
+    # the log's own thread writes answers after they are given: wait for it, a few seconds at most
+    deadline = time.monotonic() + 10
+    while True:
+        conn = sqlite3.connect(f"file:{activity}?mode=ro", uri=True)
+        try:
+            stored = [q for (q,) in conn.execute("SELECT question FROM queries")]
+        finally:
+            conn.close()
+        if any("[身份证号]" in q for q in stored) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert any("[身份证号]" in q and "[手机号]" in q for q in stored), stored[-3:]
     for sink in (activity, env.log):
         raw = sink.read_bytes()
