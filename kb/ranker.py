@@ -61,8 +61,8 @@ FEATURES = (
     "documents_top10",      # distinct documents among the first ten candidates
     "bm25_weight",          # BM25's weight in the fusion: 0.8 for a model that knows the passages alone,
                             # towards 0.4 as a trained model finds the question familiar (kb.familiarity)
-    "place",                # the document's place prior in the fusion: the place served (1.5), national
-                            # or named in the question (1), another region (0.5)
+    "place",                # the document's place prior in the fusion: the place served or one named in
+                            # the question (1.5), national (1), another region (0.5)
     "passage_answers",      # ln(1 + stored question pairs that point to the passage): citizens ask about
                             # the same articles again (the document's count is in the fused score)
     "adapted_cosine",       # the encoder's cosine with the question's vector mapped towards the

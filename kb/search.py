@@ -286,8 +286,8 @@ class SearchSettings:
     leads); for one trained on real question pairs they move to 0.4/0.6 as the question comes
     close to the confirmed questions (``kb.familiarity``; measured: see README).
     ``place`` is the chain the knowledge base serves (e.g. 常熟市, 苏州市, 江苏省): its own
-    documents are multiplied by ``place_weight`` (a 常熟 caller asks about 常熟 first), other
-    regions' by ``foreign_weight`` unless the question names them. Documents that
+    documents are multiplied by ``place_weight`` (a 常熟 caller asks about 常熟 first), as are
+    those of a place the question names; other regions' by ``foreign_weight``. Documents that
     confirmed answers (``policykb train`` pairs) point to are multiplied by
     1 + ``answered_weight`` x ln(1 + answers): citizens ask about the same laws again.
     ``expansion`` also searches BM25 for the statutes' words for the citizens' words of the
@@ -510,7 +510,7 @@ class Searcher:
 
     def _weight_for(self, filters: SearchFilters, question: str) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
         """(allowed, allowed x prior, how many allowed, the codes of the places the question names)
-        for this filter and question: a named place's documents count at least as national.
+        for this filter and question: a named place's documents count as the place served's.
 
         Both arrays are made once per filter, day and set of places named, then reused:
         building them touches every passage, which a question otherwise never has to.
@@ -533,9 +533,11 @@ class Searcher:
 
     def _named_place_prior(self, codes: np.ndarray) -> np.ndarray:
         """The place prior of every passage when the question names the places ``codes``: a
-        named place counts at least as national ("海陵区老人…" finds 海陵区's notices), and
-        the place served keeps its own weight when named ("常熟能不能网上办事")."""
-        return np.where(np.isin(self._jurisdiction, codes), np.maximum(self._place_prior, 1.0), self._place_prior)
+        named place counts as the place served (``place_weight``) for this question, above
+        national texts ("安徽省疫情防控期间为哪些物资运送提供了绿色通道" wants 安徽's notice
+        first, "海陵区老人…" 海陵区's), and never below its own weight."""
+        named = np.maximum(self._place_prior, self.settings.place_weight)
+        return np.where(np.isin(self._jurisdiction, codes), named, self._place_prior)
 
     def admit(self, question: str, *, top_k: int, mode: str, fusion: str | None, max_top_k: int, abstain: bool,
               has_model: bool, degraded: str | None) -> tuple[str, list[str], str, str] | SearchResult:

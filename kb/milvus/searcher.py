@@ -221,7 +221,7 @@ class MilvusSearcher:
         place = self.settings.place
         weight = self.settings.place_weight if jurisdiction in place else \
             1.0 if is_local_to(jurisdiction, place) else self.settings.foreign_weight
-        return max(weight, 1.0) if jurisdiction in named else weight
+        return max(weight, self.settings.place_weight) if jurisdiction in named else weight
 
     def _prior(self, entity: dict[str, Any], named: set[str]) -> float:
         """``kb.search``'s prior of one passage: place, other regions, answered documents."""

@@ -85,6 +85,20 @@ def test_naming_the_place_served_keeps_its_weight(tmp_path, policy_documents) ->
     knowledge_base.close()
 
 
+def test_a_place_the_question_names_comes_before_national_texts(tmp_path, policy_documents) -> None:
+    national = _fund("national-fund", "住房公积金管理条例（全国）", "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。",
+                     collection="national")
+    zhejiang = _fund("zhejiang-fund", "浙江省住房公积金条例", "缴存住房公积金的职工购买自住住房，可以提取住房公积金。",
+                     collection="浙江地方法规")
+    knowledge_base = _built(tmp_path, policy_documents, national, zhejiang)
+    knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"))
+    question = "购买自住住房可以提取住房公积金账户余额吗"
+    assert knowledge_base.search(question, top_k=5, mode="bm25").hits[0].doc_id == "national-fund"
+    # the national text words it closer; the region asked about outweighs that
+    assert knowledge_base.search("浙江" + question, top_k=5, mode="bm25").hits[0].doc_id == "zhejiang-fund"
+    knowledge_base.close()
+
+
 def test_no_demotion_when_foreign_weight_is_one(regional_kb: KnowledgeBase) -> None:
     regional_kb.configure_search(foreign_weight=1.0)
     plain = regional_kb.search("购买自住住房可以提取住房公积金账户余额", top_k=3, mode="bm25").hits
@@ -118,8 +132,9 @@ def test_the_learned_ranker_reads_each_candidates_place_not_its_popularity(tmp_p
     assert plain["changshu-fund"] == pytest.approx(1.5)
     assert plain["zhejiang-fund"] == pytest.approx(0.3)
     assert plain["national-fund"] == pytest.approx(1.0)  # its confirmed answer lifts its fused score, not its place
-    # named in the question: counted as national, whatever its confirmed answers
-    assert places("浙江购买自住住房可以提取住房公积金吗")["zhejiang-fund"] == pytest.approx(1.0)
+    # named in the question: counted as the place served, whatever its confirmed answers
+    named = places("浙江购买自住住房可以提取住房公积金吗")
+    assert named["zhejiang-fund"] == pytest.approx(1.5) and named["national-fund"] == pytest.approx(1.0)
     # the place served keeps its weight when the question names it
     assert places("常熟购买自住住房可以提取住房公积金吗")["changshu-fund"] == pytest.approx(1.5)
     knowledge_base.close()
