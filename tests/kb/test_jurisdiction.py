@@ -68,12 +68,15 @@ def test_other_regions_are_demoted_unless_named(regional_kb: KnowledgeBase) -> N
     assert named[0].doc_id == "zhejiang-fund"
 
 
+#: A national text worded closer to "…账户余额吗" than a place's own rule (``LOCAL_FUND_TEXT``).
+CLOSER_NATIONAL_FUND = _fund("national-fund", "住房公积金管理条例（全国）",
+                             "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。", collection="national")
+LOCAL_FUND_TEXT = "缴存住房公积金的职工购买自住住房，可以提取住房公积金。"
+
+
 def test_naming_the_place_served_keeps_its_weight(tmp_path, policy_documents) -> None:
-    national = _fund("national-fund", "住房公积金管理条例（全国）", "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。",
-                     collection="national")
-    local = _fund("changshu-fund", "常熟市住房公积金提取办法", "缴存住房公积金的职工购买自住住房，可以提取住房公积金。",
-                  jurisdiction="常熟市")
-    knowledge_base = _built(tmp_path, policy_documents, national, local)
+    local = _fund("changshu-fund", "常熟市住房公积金提取办法", LOCAL_FUND_TEXT, jurisdiction="常熟市")
+    knowledge_base = _built(tmp_path, policy_documents, CLOSER_NATIONAL_FUND, local)
     knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"), place_weight=1.5)
     question = "购买自住住房可以提取住房公积金账户余额吗"
     for asked in (question, "常熟" + question):
@@ -86,11 +89,8 @@ def test_naming_the_place_served_keeps_its_weight(tmp_path, policy_documents) ->
 
 
 def test_a_place_the_question_names_comes_before_national_texts(tmp_path, policy_documents) -> None:
-    national = _fund("national-fund", "住房公积金管理条例（全国）", "缴存住房公积金的职工，购买自住住房的，可以提取住房公积金账户余额。",
-                     collection="national")
-    zhejiang = _fund("zhejiang-fund", "浙江省住房公积金条例", "缴存住房公积金的职工购买自住住房，可以提取住房公积金。",
-                     collection="浙江地方法规")
-    knowledge_base = _built(tmp_path, policy_documents, national, zhejiang)
+    zhejiang = _fund("zhejiang-fund", "浙江省住房公积金条例", LOCAL_FUND_TEXT, collection="浙江地方法规")
+    knowledge_base = _built(tmp_path, policy_documents, CLOSER_NATIONAL_FUND, zhejiang)
     knowledge_base.configure_search(place=("常熟市", "苏州市", "江苏省"))
     question = "购买自住住房可以提取住房公积金账户余额吗"
     assert knowledge_base.search(question, top_k=5, mode="bm25").hits[0].doc_id == "national-fund"
