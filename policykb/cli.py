@@ -234,10 +234,14 @@ def _manifest_place(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
 @click.option("--head-candidates", type=click.IntRange(0, 100), default=None,
               help="Passages the adapted encoder's scan of every passage head adds to them (default 30; "
                    "0 = off).")
+@click.option("--neighbour-candidates", type=click.IntRange(0, 100), default=None,
+              help="First candidates whose neighbouring passages in their document (2 either side) join "
+                   "them (default 30; 0 = off).")
 def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: float | None,
              dense_weight: float | None, foreign_weight: float | None, place_weight: float | None,
              max_refused: float | None, expansion: str | None, term_weighting: str | None,
-             rerank: int | None, ranker: str | None, head_candidates: int | None) -> None:
+             rerank: int | None, ranker: str | None, head_candidates: int | None,
+             neighbour_candidates: int | None) -> None:
     """Show or change how search combines retrievers and which place it serves.
 
     \b
@@ -249,7 +253,8 @@ def settings(kb_dir: Path, place: str | None, fusion: str | None, bm25_weight: f
         "fusion": fusion, "bm25_weight": bm25_weight, "dense_weight": dense_weight,
         "foreign_weight": foreign_weight, "place_weight": place_weight,
         "max_refused": max_refused, "rerank": rerank, "ranker": ranker,
-        "head_candidates": head_candidates}.items() if value is not None}
+        "head_candidates": head_candidates, "neighbour_candidates": neighbour_candidates}.items()
+        if value is not None}
     if expansion is not None:
         changes["expansion"] = expansion == "on"
     if term_weighting is not None:

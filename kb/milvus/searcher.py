@@ -381,14 +381,18 @@ class MilvusSearcher:
                  bm25: dict[str, float] | None, query_weights: dict[str, float], bm25_top: list[tuple[str, float]],
                  cosines: dict[str, float] | None, query: np.ndarray | None, entities: dict[str, dict[str, Any]],
                  weights: tuple[float, float]) -> list[tuple[str, float]]:
-        """The passages the local head scan adds to the ranker's candidates (``kb.head_scan``, as
-        the SQLite searcher adds them), fetched and scored as this searcher's fusion scores its
-        own; ``entities``, ``bm25`` and ``cosines`` learn them."""
+        """The passages the local head scan adds to the ranker's candidates (``kb.head_scan``),
+        and the neighbours of the first, as the SQLite searcher adds them, fetched and scored as
+        this searcher's fusion scores its own; ``entities``, ``bm25`` and ``cosines`` learn them."""
         if not head or self.local.learned_ranker is None:  # the cosine mix reads the fused list alone
             return []
         local = self.local
         allowed_weight = local._weight_for(filters, text)[1]
-        ids = [local.index.segment_ids[i] for i in local.scanned(text, {sid for sid, _ in head}, allowed_weight)]
+        listed = {sid for sid, _ in head}
+        ids = [local.index.segment_ids[i] for i in local.scanned(text, listed, allowed_weight)]
+        listed.update(ids)
+        ids += [local.index.segment_ids[i]
+                for i in local.neighbours([sid for sid, _ in head], listed, allowed_weight)]
         rows = self._rows(ids, [*CANDIDATE_FIELDS, VECTOR_FIELD])
         ids = [sid for sid in ids if sid in rows]  # deleted since the build: left out, as from the hits
         top = max((score for _, score in bm25_top), default=0.0)

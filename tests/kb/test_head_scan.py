@@ -32,8 +32,9 @@ def test_the_build_makes_the_scan_and_it_offers_what_the_head_lacks(own_kb: Know
     made = own_kb.prepare_reranking()
     assert made["scanned"] == len(own_kb.searcher.index.segment_ids)
     assert (own_kb.kb_dir / SCAN_FILE).is_file()
-    # a head of two: the scan adds up to three passages the fused list ranked lower
-    own_kb.configure_search(rerank=2, head_candidates=3)
+    # a head of two: the scan adds up to three passages the fused list ranked lower (the
+    # neighbours of the first candidates, which join them too, are left out here)
+    own_kb.configure_search(rerank=2, head_candidates=3, neighbour_candidates=0)
     searcher = own_kb.searcher
     candidates = searcher.candidates(QUESTION)
     assert candidates is not None
@@ -86,9 +87,9 @@ def test_a_scan_made_for_another_basis_or_missing_is_not_read(own_kb: KnowledgeB
     assert HeadScan.load(own_kb.kb_dir, ids, adapter) is None
     (own_kb.kb_dir / SCAN_FILE).unlink()
     assert HeadScan.load(own_kb.kb_dir, ids, adapter) is None
-    # without a scan the search answers from the fused list alone
+    # without a scan the search answers from the fused list alone (here without its neighbours)
     fresh = KnowledgeBase(own_kb.kb_dir)
-    fresh.configure_search(rerank=2, head_candidates=5)
+    fresh.configure_search(rerank=2, head_candidates=5, neighbour_candidates=0)
     assert len(fresh.searcher.candidates(QUESTION).segment_ids) == 2
     assert fresh.search(QUESTION, top_k=5).hits
     fresh.close()

@@ -29,7 +29,7 @@ def test_reranking_reorders_only_the_head_and_keeps_it_above_the_tail(own_kb: Kn
     _encoder_or_skip()
     own_kb.configure_search(rerank=0)
     plain = own_kb.search(QUESTION, top_k=10)
-    own_kb.configure_search(rerank=4, head_candidates=0)
+    own_kb.configure_search(rerank=4, head_candidates=0, neighbour_candidates=0)
     reranked = own_kb.search(QUESTION, top_k=10)
     assert reranked.degraded is None
     assert {h.segment_id for h in reranked.hits[:4]} == {h.segment_id for h in plain.hits[:4]}
