@@ -679,18 +679,17 @@ class Searcher:
         return head + [(ids[i], score) for i, score in zip(chosen.tolist(), fused.tolist())]
 
     @functools.cached_property
-    def _reading_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The index positions in reading order (by document, then position in it), each
-        position's place in that order, and each position's document as a number: the index
-        itself keeps passages in id order (``#a10`` before ``#a2``). About 0.3 s over the full corpus."""
-        ordinal_of = self.store.segment_ordinals()
-        _, documents = np.unique(np.asarray(self.index.doc_ids, dtype=object), return_inverse=True)
-        ordinals = np.asarray([ordinal_of.get(segment_id, -1) for segment_id in self.index.segment_ids],
-                              dtype=np.int64)
-        order = np.lexsort((ordinals, documents))
-        place = np.empty(len(order), dtype=np.int64)
+    def _reading_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """The index positions in reading order (document by document, each in its order) and
+        each position's place in that order (-1 for a passage the store no longer holds): the
+        index itself keeps passages in id order (``#a10`` before ``#a2``). About 0.2 s over the
+        full corpus."""
+        position = self._position_of
+        order = np.asarray([at for segment_id in self.store.segments_in_reading_order()
+                            if (at := position.get(segment_id)) is not None], dtype=np.int64)
+        place = np.full(len(self.index.segment_ids), -1, dtype=np.int64)
         place[order] = np.arange(len(order))
-        return order, place, documents
+        return order, place
 
     def neighbours(self, first: Sequence[str], listed: set[str], weight: np.ndarray) -> list[int]:
         """Index positions of the passages up to ``NEIGHBOUR_SPAN`` either side of each of the
@@ -700,14 +699,14 @@ class Searcher:
         count = self.settings.neighbour_candidates
         if not count:
             return []
-        ids = self.index.segment_ids
-        order, place, documents = self._reading_order
+        ids, documents = self.index.segment_ids, self.index.doc_ids
+        order, place = self._reading_order
         position = self._position_of
         chosen: list[int] = []
         seen = set(listed)
         for segment_id in first[:count]:
             at = position.get(segment_id)
-            if at is None:
+            if at is None or place[at] < 0:
                 continue
             for step in range(1, NEIGHBOUR_SPAN + 1):
                 for k in (place[at] - step, place[at] + step):

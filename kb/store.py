@@ -357,9 +357,10 @@ class Store:
             f"JOIN documents d ON d.doc_id = s.doc_id WHERE s.segment_id IN ({marks})", list(segment_ids))
         return {sid: (doc_id, text, int(ordinal or 0), title or "") for sid, doc_id, text, ordinal, title in rows}
 
-    def segment_ordinals(self) -> dict[str, int]:
-        """Each segment's position in its document (``kb.search`` finds a passage's neighbours by it)."""
-        return {sid: int(ordinal or 0) for sid, ordinal in self.db.execute("SELECT segment_id, ordinal FROM segments")}
+    def segments_in_reading_order(self) -> list[str]:
+        """Every segment id, document by document, each document's in its order (``kb.search``
+        finds a passage's neighbours by it; read through the (doc_id, ordinal) index)."""
+        return [sid for (sid,) in self.db.execute("SELECT segment_id FROM segments ORDER BY doc_id, ordinal")]
 
     def segments_naming(self, departments: Sequence[str]) -> set[str]:
         """The ids of the segments that name one of ``departments`` as responsible."""
