@@ -57,9 +57,9 @@ MAX_TOP_K = 100
 DEFAULT_TOP_K = 5
 DEFAULT_CANDIDATES = 100
 #: Fused candidates whose neighbours in their document, ``NEIGHBOUR_SPAN`` passages either side,
-#: join the ranker's candidates (full corpus, fresh, before the ranker was refitted with them: the
-#: first 30 at 2 either side lifted hotline-over-laws R@100 .857 -> .869 and STARD .726 -> .742;
-#: the first 20 at 1 either side, half of that).
+#: join the ranker's candidates (full corpus, fresh, rankers refitted on the same folds with and
+#: without them: STARD test recall@10 / @100 .560 / .727 -> .577 / .743, hotline-over-laws @100
+#: .857 -> .869; the first 20 at 1 either side gained half of what these did before refitting).
 DEFAULT_NEIGHBOUR_CANDIDATES = 30
 NEIGHBOUR_SPAN = 2
 MODES = ("hybrid", "bm25", "dense")
@@ -468,7 +468,7 @@ class Searcher:
     def prepare(self) -> None:
         """Fit now what is otherwise fitted at the first question (about 2-3 s over the full
         corpus): the off-topic classifier, the query expansion, the head scan, the passages'
-        positions and the confirmed questions' embeddings."""
+        reading order and the confirmed questions' embeddings."""
         _ = self.off_topic
         if self.settings.expansion:
             _ = self.expansion
