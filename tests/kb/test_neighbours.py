@@ -68,3 +68,15 @@ def test_neighbours_follow_the_documents_order_keep_to_the_filter_and_come_once(
     assert searcher.neighbours(["not-indexed#1"], set(), everything) == []
     own_kb.configure_search(neighbour_candidates=0)
     assert own_kb.searcher.neighbours([middle], set(), everything) == []
+
+
+def test_a_document_deleted_since_the_build_offers_no_neighbours_and_breaks_nothing(own_kb: KnowledgeBase) -> None:
+    own_kb.add_documents([make_document("old-rules", "旧办法", [f"旧办法事项之{i}。" for i in range(5)])])
+    own_kb.build()
+    own_kb.delete_document("old-rules")  # it leaves search at the next build; the index still lists it
+    searcher = own_kb.searcher
+    ids = searcher.index.segment_ids
+    assert "old-rules#a3" in ids
+    assert searcher.neighbours(["old-rules#a3"], set(), np.ones(len(ids))) == []
+    scores = [hit.score for hit in own_kb.search("旧办法事项之三", top_k=10).hits]  # answers, in order
+    assert scores == sorted(scores, reverse=True)
