@@ -477,7 +477,7 @@ class Searcher:
             if self.settings.head_candidates:
                 _ = self._head_scan  # reads KB_DIR/head_scan.npz (87 MB over the full corpus)
             if self.settings.neighbour_candidates:
-                _ = self._position_of, self._reading_order
+                _ = self._reading_order
         if self._follow_familiarity:
             _ = self.familiarity
 
@@ -664,10 +664,7 @@ class Searcher:
         head = found.fused[: self.settings.rerank]
         if not scan:
             return head
-        listed = {segment_id for segment_id, _ in head}
-        scanned = self.scanned(found.text, listed, found.weight)
-        listed.update(self.index.segment_ids[i] for i in scanned)
-        chosen = np.asarray(scanned + self.neighbours([segment_id for segment_id, _ in head], listed, found.weight),
+        chosen = np.asarray(self.joining(found.text, [segment_id for segment_id, _ in head], found.weight),
                             dtype=np.int64)
         if not len(chosen) or not head:
             return head
@@ -677,6 +674,15 @@ class Searcher:
         for i in chosen.tolist():
             found.positions[ids[i]] = i
         return head + [(ids[i], score) for i, score in zip(chosen.tolist(), fused.tolist())]
+
+    def joining(self, question: str, head: Sequence[str], weight: np.ndarray) -> list[int]:
+        """Index positions of the passages that join the ranker's candidates ``head`` (segment
+        ids, best first): the head scan's (:meth:`scanned`), then the neighbours of the first
+        (:meth:`neighbours`), none twice and none of ``head``."""
+        listed = set(head)
+        scanned = self.scanned(question, listed, weight)
+        listed.update(self.index.segment_ids[i] for i in scanned)
+        return scanned + self.neighbours(head, listed, weight)
 
     @functools.cached_property
     def _reading_order(self) -> tuple[np.ndarray, np.ndarray]:

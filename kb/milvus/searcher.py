@@ -388,11 +388,7 @@ class MilvusSearcher:
             return []
         local = self.local
         allowed_weight = local._weight_for(filters, text)[1]
-        listed = {sid for sid, _ in head}
-        ids = [local.index.segment_ids[i] for i in local.scanned(text, listed, allowed_weight)]
-        listed.update(ids)
-        ids += [local.index.segment_ids[i]
-                for i in local.neighbours([sid for sid, _ in head], listed, allowed_weight)]
+        ids = [local.index.segment_ids[i] for i in local.joining(text, [sid for sid, _ in head], allowed_weight)]
         rows = self._rows(ids, [*CANDIDATE_FIELDS, VECTOR_FIELD])
         ids = [sid for sid in ids if sid in rows]  # deleted since the build: left out, as from the hits
         top = max((score for _, score in bm25_top), default=0.0)
