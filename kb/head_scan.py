@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from kb.query_adapter import QueryAdapter
-from kb.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +49,21 @@ def order_digest(segment_ids: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(segment_ids).encode("utf-8")).hexdigest()
 
 
-def write_head_scan(kb_dir: Path, store: Store, adapter: QueryAdapter) -> int:
-    """Project every stored head vector of the adapter's encoder onto its basis and save them;
-    returns how many (0, and no file, without a basis or without vectors)."""
+def write_head_scan(kb_dir: Path, ids: Sequence[str], vectors: np.ndarray, adapter: QueryAdapter) -> int:
+    """Project the head vectors ``vectors`` of ``ids`` (the store's, made by the adapter's
+    encoder) onto the adapter's basis and save them; returns how many (0, and no file, without
+    a basis or without vectors)."""
     path = kb_dir / SCAN_FILE
     if adapter.basis is None:
         path.unlink(missing_ok=True)
         return 0
-    ids, vectors = store.head_vector_matrix(adapter.encoder)
-    if not ids:
+    if not len(ids):
         path.unlink(missing_ok=True)
         return 0
     projected = (vectors @ adapter.basis).astype(np.float32)
     scratch = path.with_suffix(".building.npz")
     with open(scratch, "wb") as handle:
-        np.savez(handle, ids=np.array(ids), projected=projected, encoder=np.array(adapter.encoder),
+        np.savez(handle, ids=np.array(list(ids)), projected=projected, encoder=np.array(adapter.encoder),
                  basis=np.array(basis_digest(adapter)), order=np.array(order_digest(ids)))
     scratch.replace(path)
     return len(ids)
@@ -116,3 +115,4 @@ class HeadScan:
         best = np.argpartition(-scores, depth - 1)[:depth]
         best = best[scores[best] > 0]
         return best[np.argsort(-scores[best], kind="stable")]
+

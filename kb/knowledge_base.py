@@ -26,6 +26,7 @@ from kb.increment import build_increment
 from kb.index import IndexSettings, Progress, build_index, current_generation, load_index
 from kb.normalize import without_whitespace
 from kb.pretrained import find_pretrained
+from kb.head_matrix import write_head_matrix
 from kb.head_scan import write_head_scan
 from kb.query_adapter import bundled_adapter
 from kb.rerank import encoder_name, fill_head_vectors
@@ -270,9 +271,10 @@ class KnowledgeBase:
 
     def prepare_reranking(self, *, progress: Progress | None = None) -> dict[str, Any]:
         """Make the pretrained vectors of the passage heads that re-ranking reads and the store
-        lacks (``kb.rerank``) and the head scan over them (``kb.head_scan``): ``{"encoded": n,
-        "scanned": m}``, or ``{"unavailable": why}`` where the encoder is not installed
-        (searches then answer without re-ranking and say they are degraded)."""
+        lacks (``kb.rerank``), the matrix searches read them from (``kb.head_matrix``) and the head
+        scan over them (``kb.head_scan``): ``{"encoded": n, "scanned": m, "matrix": rows}``, or
+        ``{"unavailable": why}`` where the encoder is not installed (searches then answer without
+        re-ranking and say they are degraded)."""
         available = find_pretrained()
         if available.files is None:
             return {"unavailable": available.reason}
@@ -280,9 +282,12 @@ class KnowledgeBase:
         files = available.files
         name = encoder_name(files)
         encoded = fill_head_vectors(self.store, lambda: load_sentence_encoder(files), name, progress=progress)
+        ids, vectors = self.store.head_vector_matrix(name)
+        written = write_head_matrix(self.kb_dir, name, ids, vectors)
         adapter = bundled_adapter(name)
-        scanned = write_head_scan(self.kb_dir, self.store, adapter) if adapter is not None else 0
-        return {"encoded": encoded, "scanned": scanned, "seconds": round(time.perf_counter() - started, 3)}
+        scanned = write_head_scan(self.kb_dir, ids, vectors, adapter) if adapter is not None else 0
+        return {"encoded": encoded, "scanned": scanned, "matrix": written,
+                "seconds": round(time.perf_counter() - started, 3)}
 
     # -- the search backend --------------------------------------------------------
 

@@ -40,6 +40,7 @@ from kb.jurisdiction import NATIONAL, is_local_to, places_named, short_name
 from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
 from kb.ranker import Candidates, LearnedRanker, bundled_ranker, gather
+from kb.head_matrix import HeadMatrix
 from kb.head_scan import DEFAULT_HEAD_CANDIDATES, SCAN_DEPTH, HeadScan
 from kb.query_adapter import bundled_adapter
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
@@ -444,9 +445,31 @@ class Searcher:
                 self._reranker = False
             else:
                 encoder, name = load_sentence_encoder(available.files), encoder_name(available.files)
-                self._reranker = Reranker(encoder, stored=lambda ids: self.store.head_vectors(name, ids, encoder.dim),
+                self._reranker = Reranker(encoder, stored=lambda ids: self._stored_heads(name, encoder.dim, ids),
                                           adapter=bundled_adapter(name), name=name)
         return self._reranker or None
+
+    def _stored_heads(self, encoder: str, dim: int, segment_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The head vectors by ``encoder`` of ``segment_ids``: the build's matrix
+        (``kb.head_matrix``) where it holds them, else the store's."""
+        matrix = self._head_matrix
+        if matrix is None or matrix.vectors.shape[1] != dim:
+            return self.store.head_vectors(encoder, segment_ids, dim)
+        position = self._position_of
+        placed = [(segment_id, at) for segment_id in segment_ids if (at := position.get(segment_id)) is not None]
+        vectors, found = matrix.vectors_at([at for _, at in placed])
+        stored = {segment_id: vector for (segment_id, _), vector, ok in zip(placed, vectors, found) if ok}
+        rest = [segment_id for segment_id in segment_ids if segment_id not in stored]
+        return {**stored, **self.store.head_vectors(encoder, rest, dim)} if rest else stored
+
+    @functools.cached_property
+    def _head_matrix(self) -> HeadMatrix | None:
+        """The build's head vectors for this index (``kb.head_matrix``), or None (no encoder, or
+        none written for it yet)."""
+        reranker = self.reranker
+        if reranker is None or reranker.name is None:
+            return None
+        return HeadMatrix.load(self.store.path.parent, self.index.segment_ids, reranker.name)
 
     @property
     def learned_ranker(self) -> LearnedRanker | None:
@@ -474,6 +497,7 @@ class Searcher:
             _ = self.expansion
         if self.settings.rerank:
             _ = self.learned_ranker
+            _ = self._head_matrix
             if self.settings.head_candidates:
                 _ = self._head_scan  # reads KB_DIR/head_scan.npz (87 MB over the full corpus)
             if self.settings.neighbour_candidates:
