@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.query_adapter import QueryAdapter
+from kb.selection import largest
 
 log = logging.getLogger(__name__)
 
@@ -116,26 +117,3 @@ class HeadScan:
         best = best[scores[best] > 0]
         return best[np.argsort(-scores[best], kind="stable")]
 
-
-#: :func:`largest` reads every this many-th score to guess its threshold.
-SAMPLE_STRIDE = 32
-
-
-def largest(scores: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the ``count`` largest ``scores``, in no order.
-
-    Partitioning all 155k scores cost 1.4 ms, a quarter of the scan; a threshold read from a
-    strided sample (its ``4 x count / SAMPLE_STRIDE`` largest, so about four times ``count``
-    scores pass) leaves a few hundred to partition. The answer is exact: when at least ``count``
-    scores reach the threshold, the ``count`` largest are among them; otherwise every score is
-    partitioned.
-    """
-    if 0 < count < len(scores):
-        sample = scores[::SAMPLE_STRIDE]
-        keep = max(2, 4 * count // SAMPLE_STRIDE)
-        if len(sample) > keep:
-            threshold = np.partition(sample, len(sample) - keep)[len(sample) - keep]
-            above = np.flatnonzero(scores >= threshold)
-            if len(above) >= count:
-                return above[np.argpartition(-scores[above], count - 1)[:count]]
-    return np.argpartition(-scores, min(count, len(scores)) - 1)[:count]

@@ -45,6 +45,7 @@ from kb.head_scan import DEFAULT_HEAD_CANDIDATES, SCAN_DEPTH, HeadScan
 from kb.query_adapter import bundled_adapter
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
+from kb.selection import largest
 from kb.store import Store
 from kb.term_weights import term_weights
 from kb.tokenize import PolicyTokenizer
@@ -213,7 +214,7 @@ def _top(positions: np.ndarray, scores: np.ndarray, weight: np.ndarray, count: i
     count = min(count, len(positions))
     if count <= 0:
         return []
-    picked = np.argpartition(-weighted, count - 1)[:count]
+    picked = largest(weighted, count)
     return [(int(positions[i]), float(weighted[i])) for i in picked]
 
 

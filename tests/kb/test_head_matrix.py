@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from kb import KnowledgeBase
 from kb.head_matrix import MATRIX_INDEX_FILE, HeadMatrix, write_head_matrix
-from kb.head_scan import largest
 from kb.rerank import encoder_name
 from tests.conftest import pretrained_files_or_skip
 
@@ -96,23 +94,3 @@ def test_a_new_matrix_replaces_the_old_files(tmp_path) -> None:
     assert write_head_matrix(tmp_path, "enc", [], rows[:0]) == 0
     assert list(tmp_path.iterdir()) == []
 
-
-@pytest.mark.parametrize("size, count", [(155_000, 60), (5_000, 60), (100, 60), (60, 60), (50, 60), (1_000, 1)])
-def test_largest_finds_the_same_scores_as_a_full_partition(size: int, count: int) -> None:
-    rng = np.random.default_rng(size + count)
-    for _ in range(20):
-        scores = rng.standard_normal(size).astype(np.float32)
-        scores[rng.integers(0, size, size // 3)] = 0  # passages the filter leaves out
-        picked = largest(scores, min(count, size))
-        expected = np.sort(scores)[::-1][:min(count, size)]
-        assert np.array_equal(np.sort(scores[picked])[::-1], expected)
-        assert len(set(picked.tolist())) == len(picked)
-
-
-def test_largest_when_the_sample_guesses_too_high() -> None:
-    # the sampled rows hold the largest scores: fewer than ``count`` reach the guessed threshold
-    scores = np.zeros(10_000, dtype=np.float32)
-    scores[::32] = np.arange(len(scores[::32]), dtype=np.float32) + 100
-    scores[1::32][:50] = 50
-    picked = largest(scores, 400)
-    assert np.array_equal(np.sort(scores[picked])[::-1], np.sort(scores)[::-1][:400])

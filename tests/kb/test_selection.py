@@ -1,0 +1,34 @@
+"""The best few of many scores, found through a sampled threshold, are the best few."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.selection import largest
+
+
+@pytest.mark.parametrize("size, count", [(155_000, 60), (5_000, 60), (100, 60), (60, 60), (50, 60), (1_000, 1)])
+def test_largest_finds_the_same_scores_as_a_full_partition(size: int, count: int) -> None:
+    rng = np.random.default_rng(size + count)
+    for _ in range(20):
+        scores = rng.standard_normal(size).astype(np.float32)
+        scores[rng.integers(0, size, size // 3)] = 0  # passages the filter leaves out
+        picked = largest(scores, min(count, size))
+        expected = np.sort(scores)[::-1][:min(count, size)]
+        assert np.array_equal(np.sort(scores[picked])[::-1], expected)
+        assert len(set(picked.tolist())) == len(picked)
+
+
+def test_largest_when_the_sample_guesses_too_high() -> None:
+    # the sampled rows hold the largest scores: fewer than ``count`` reach the guessed threshold
+    scores = np.zeros(10_000, dtype=np.float32)
+    scores[::32] = np.arange(len(scores[::32]), dtype=np.float32) + 100
+    scores[1::32][:50] = 50
+    picked = largest(scores, 400)
+    assert np.array_equal(np.sort(scores[picked])[::-1], np.sort(scores)[::-1][:400])
+
+
+def test_largest_of_nothing_is_nothing() -> None:
+    assert largest(np.zeros(0, dtype=np.float32), 5).tolist() == []
+    assert largest(np.ones(5, dtype=np.float32), 0).tolist() == []
