@@ -36,29 +36,44 @@ MATRIX_PREFIX = "head_vectors-"
 
 def write_head_matrix(kb_dir: Path, encoder: str, segment_ids: Sequence[str], vectors: np.ndarray) -> int:
     """Save ``vectors`` (one row per id of ``segment_ids``) made by ``encoder``; returns how many
-    rows (0, and no matrix, without any)."""
+    rows (0, and no matrix, without any).
+
+    A write that fails (a full disk) leaves no matrix at all, so searches read the store rather
+    than an older build's vectors, and does not fail the build: the index it follows is
+    already in place. It is logged and 0 returned."""
     index_file = kb_dir / MATRIX_INDEX_FILE
     if not len(segment_ids):
         index_file.unlink(missing_ok=True)
         _remove_matrices(kb_dir, keep=None)
         return 0
     digest = order_digest(segment_ids)
-    name = f"{MATRIX_PREFIX}{digest[:16]}.npy"
-    scratch = kb_dir / f"{name}.building"
-    with open(scratch, "wb") as handle:
-        np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-    scratch.replace(kb_dir / name)
-    ids_name = f"{MATRIX_PREFIX}{digest[:16]}.ids.npy"
-    scratch = kb_dir / f"{ids_name}.building"
-    with open(scratch, "wb") as handle:
-        np.save(handle, np.array(list(segment_ids)), allow_pickle=False)
-    scratch.replace(kb_dir / ids_name)
-    scratch = index_file.with_suffix(".building")
-    scratch.write_text(json.dumps({"encoder": encoder, "order": digest, "rows": len(segment_ids),
-                                   "dim": int(vectors.shape[1]), "file": name, "ids": ids_name}), encoding="utf-8")
-    scratch.replace(index_file)
+    name, ids_name = f"{MATRIX_PREFIX}{digest[:16]}.npy", f"{MATRIX_PREFIX}{digest[:16]}.ids.npy"
+    try:
+        _save_replacing(kb_dir / name, np.ascontiguousarray(vectors, dtype=np.float32))
+        _save_replacing(kb_dir / ids_name, np.array(list(segment_ids)))
+        scratch = index_file.with_suffix(".building")
+        scratch.write_text(json.dumps({"encoder": encoder, "order": digest, "rows": len(segment_ids),
+                                       "dim": int(vectors.shape[1]), "file": name, "ids": ids_name}),
+                           encoding="utf-8")
+        scratch.replace(index_file)
+    except OSError as error:
+        log.warning("the head vectors' matrix could not be written (%s): searches read them from the store", error)
+        index_file.unlink(missing_ok=True)
+        index_file.with_suffix(".building").unlink(missing_ok=True)
+        _remove_matrices(kb_dir, keep=None)
+        return 0
     _remove_matrices(kb_dir, keep={name, ids_name})
     return len(segment_ids)
+
+
+def _save_replacing(path: Path, array: np.ndarray) -> None:
+    scratch = path.with_name(f"{path.name}.building")
+    try:
+        with open(scratch, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+        scratch.replace(path)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def _remove_matrices(kb_dir: Path, keep: set[str] | None) -> None:

@@ -94,3 +94,28 @@ def test_a_new_matrix_replaces_the_old_files(tmp_path) -> None:
     assert write_head_matrix(tmp_path, "enc", [], rows[:0]) == 0
     assert list(tmp_path.iterdir()) == []
 
+
+
+def test_a_full_disk_leaves_no_matrix_and_the_build_stands(own_kb: KnowledgeBase, monkeypatch) -> None:
+    name = _name()
+    own_kb.prepare_reranking()
+    ids = list(own_kb.searcher.index.segment_ids)
+    assert HeadMatrix.load(own_kb.kb_dir, ids, name) is not None
+    expected = [h.segment_id for h in own_kb.search(QUESTION, top_k=10).hits]
+    real_save = np.save
+
+    def disk_full(handle, array, **kwargs):
+        if array.ndim == 2:  # the matrix itself, after some bytes
+            handle.write(b"\0" * 1024)
+            raise OSError(28, "No space left on device")
+        return real_save(handle, array, **kwargs)
+
+    monkeypatch.setattr(np, "save", disk_full)
+    made = own_kb.prepare_reranking()
+    monkeypatch.undo()
+    assert made["matrix"] == 0 and made["scanned"] == len(ids)
+    assert not list(own_kb.kb_dir.glob("head_vectors*"))  # neither the old matrix nor a half-written one
+    reopened = KnowledgeBase(own_kb.kb_dir)
+    assert reopened.searcher._head_matrix is None
+    assert [h.segment_id for h in reopened.search(QUESTION, top_k=10).hits] == expected
+    reopened.close()
