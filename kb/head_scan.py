@@ -116,4 +116,3 @@ class HeadScan:
         best = largest(scores, depth)
         best = best[scores[best] > 0]
         return best[np.argsort(-scores[best], kind="stable")]
-
