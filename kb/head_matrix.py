@@ -2,9 +2,9 @@
 
 The learned ranker reads the head vectors (``kb.rerank``) of each question's 150 or so
 candidates, and the head scan re-scores its first 60 from them. Read from SQLite — a blob a
-row, joined to its segment to check it still matches the text — that cost about 2.3 ms a
-question over the full corpus, a tenth of a search. After each build the stored vectors are
-written here as one float32 matrix (``head_vectors.npy``, 238 MB over the full corpus) that
+row, joined to its segment to check it still matches the text — that cost 2-4 ms a question
+over the full corpus, a tenth of a search. After each build the stored vectors are written
+here as one float32 matrix (``head_vectors-<digest>.npy``, 238 MB over the full corpus) that
 searches map into memory: worker processes share one copy in the page cache, and a row costs
 microseconds.
 
@@ -99,6 +99,8 @@ class HeadMatrix:
             return None
         try:
             meta = json.loads(index_file.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not an object")
             if meta.get("encoder") != encoder:
                 log.info("%s was written for another encoder: head vectors come from the store", index_file)
                 return None

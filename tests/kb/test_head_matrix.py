@@ -72,8 +72,9 @@ def test_a_matrix_that_cannot_be_trusted_is_not_read(own_kb: KnowledgeBase) -> N
     assert HeadMatrix.load(own_kb.kb_dir, ids, "another-encoder") is None
     index_file.write_text(json.dumps({**meta, "rows": meta["rows"] + 1}), encoding="utf-8")
     assert HeadMatrix.load(own_kb.kb_dir, ids, name) is None  # not the shape it names
-    index_file.write_text("{not json", encoding="utf-8")
-    assert HeadMatrix.load(own_kb.kb_dir, ids, name) is None
+    for broken in ("{not json", "[]", '{"encoder": "%s"}' % name, "\udcff"):
+        index_file.write_text(broken, encoding="utf-8", errors="surrogateescape")
+        assert HeadMatrix.load(own_kb.kb_dir, ids, name) is None, broken
     index_file.write_text(json.dumps(meta), encoding="utf-8")
     (own_kb.kb_dir / meta["file"]).unlink()  # a build stopped before the matrix was written
     assert HeadMatrix.load(own_kb.kb_dir, ids, name) is None
