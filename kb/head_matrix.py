@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.head_scan import order_digest
+from kb.head_scan import order_digest, rows_by_id
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +118,7 @@ class HeadMatrix:
             log.warning("%s names %d ids for %d rows: head vectors come from the store", index_file,
                         len(written), len(vectors))
             return None
-        row_of = {segment_id: row for row, segment_id in enumerate(written)}
-        return cls(vectors, np.asarray([row_of.get(segment_id, -1) for segment_id in segment_ids], dtype=np.int64))
+        return cls(vectors, rows_by_id(written, segment_ids))
 
     def vectors_at(self, positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(vectors, found): the rows of the index ``positions`` and which of them the matrix

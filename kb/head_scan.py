@@ -50,6 +50,13 @@ def order_digest(segment_ids: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(segment_ids).encode("utf-8")).hexdigest()
 
 
+def rows_by_id(written: Sequence[str], segment_ids: Sequence[str]) -> np.ndarray:
+    """For each of ``segment_ids``, its row among the ``written`` ids (-1: not written): how a
+    file made in one order of the passages is read by an index in another."""
+    row_of = {segment_id: row for row, segment_id in enumerate(written)}
+    return np.asarray([row_of.get(segment_id, -1) for segment_id in segment_ids], dtype=np.int64)
+
+
 def write_head_scan(kb_dir: Path, ids: Sequence[str], vectors: np.ndarray, adapter: QueryAdapter) -> int:
     """Project the head vectors ``vectors`` of ``ids`` (the store's, made by the adapter's
     encoder) onto the adapter's basis and save them; returns how many (0, and no file, without
@@ -98,8 +105,7 @@ class HeadScan:
         except (OSError, ValueError, KeyError) as error:
             log.warning("%s cannot be read (%s): not scanning until the next build", path, error)
             return None
-        row_of = {segment_id: row for row, segment_id in enumerate(ids)}
-        rows = np.asarray([row_of.get(segment_id, -1) for segment_id in segment_ids], dtype=np.int64)
+        rows = rows_by_id(ids, segment_ids)
         aligned = np.zeros((len(segment_ids), projected.shape[1]), dtype=np.float32)
         present = rows >= 0
         aligned[present] = projected[rows[present]]
