@@ -198,7 +198,9 @@ def evaluate(knowledge_base: KnowledgeBase, question_set: QuestionSet, configura
         "comparisons": compare(per_query, reference),
         "unreachable_gold": _unreachable(knowledge_base, questions, settings.statuses),
         "worst": _worst(knowledge_base, questions, runs, per_query, judged, primary, settings.worst),
-        "per_question": {q.qid: {name: {"RR@10": per_query[name]["RR@10"][q.qid],
+        "per_question": {q.qid: {name: {"R@5": per_query[name]["R@5"][q.qid],
+                                        "R@10": per_query[name]["R@10"][q.qid],
+                                        "RR@10": per_query[name]["RR@10"][q.qid],
                                         "R@100": per_query[name]["R@100"][q.qid],
                                         "first_relevant": first_relevant_rank(*judged[name][q.qid])}
                                  for name in runs} for q in questions},

@@ -5,7 +5,9 @@ converted as ``policykb eval convert-stard`` / ``convert-covid`` convert it) and
 minimum each metric should reach for a ``fresh`` knowledge base (no question pairs) and a
 ``trained`` one. Each ranking set goes through :func:`evaluation.experiment.evaluate` with the
 ``hybrid`` configuration, in-force documents, 100 passages deep: the same figures ``policykb
-eval run --configs hybrid`` prints for it. Two rows are not rankings:
+eval run --configs hybrid`` prints for it. Every figure comes with its bootstrap interval over
+the set's questions (:mod:`evaluation.intervals`): how far it could move on another draw of
+such questions. Two rows are not rankings:
 
 * the off-topic set has no gold: the right answer is none, so it counts the questions that got
   no hits (abstention);
@@ -30,6 +32,7 @@ from typing import Any
 from evaluation.converters import convert_covid, convert_stard
 from evaluation.errors import EvaluationError, SetFormatError
 from evaluation.experiment import EvaluationSettings, describe_kb, evaluate
+from evaluation.intervals import LEVEL, mean_interval
 from evaluation.runs import Configuration, run_search
 from evaluation.sets import PASSAGE, Question, QuestionSet, load_set
 from kb import IN_FORCE, KnowledgeBase
@@ -212,14 +215,18 @@ def _ranking_row(knowledge_base: KnowledgeBase, question_set: QuestionSet, split
     measured = report["metrics"][HYBRID.name]
     questions = report["set"]["questions"]
     values = {label: measured[measure] for label, measure in RANKING_MEASURES.items()}
-    firsts = [entry[HYBRID.name]["first_relevant"] for entry in report["per_question"].values()]
-    values[TOP_3] = sum(rank is not None and rank <= 3 for rank in firsts) / questions if questions else 0.0
+    per_question = [entry[HYBRID.name] for entry in report["per_question"].values()]
+    tops = [float(entry["first_relevant"] is not None and entry["first_relevant"] <= 3) for entry in per_question]
+    values[TOP_3] = sum(tops) / questions if questions else 0.0
+    intervals = {label: mean_interval([entry[measure] for entry in per_question])
+                 for label, measure in RANKING_MEASURES.items()}
+    intervals[TOP_3] = mean_interval(tops)
     texts = {q.qid: q.text for q in question_set.questions}
     refused = [{"set": name, "qid": qid, "question": texts[qid]}
                for qid, ranking in rankings.items() if ranking.reason == NO_ANSWER]
     unreachable = report["unreachable_gold"]
     row = {"status": "measured", "path": question_set.path, "split": split, "questions": questions,
-           "metrics": values, "no_answer": len(refused), "errors": report["configurations"][0]["errors"],
+           "metrics": values, "intervals": _listed(intervals), "no_answer": len(refused), "errors": report["configurations"][0]["errors"],
            "unreachable": {"questions": unreachable["questions"], "by_reason": unreachable["by_reason"]},
            "ms_per_question": report["configurations"][0]["ms_per_question"]}
     return row, refused
@@ -237,16 +244,23 @@ def _abstention_row(knowledge_base: KnowledgeBase, questions: Sequence[Question]
             progress(name, done, len(questions))
 
     run = run_search(knowledge_base, questions, HYBRID, top_k=TOP_K, statuses=(IN_FORCE,), progress=step)
-    silent = [r for r in run.rankings.values() if not r.returned and r.error is None]
+    declined = [not r.returned and r.error is None for r in run.rankings.values()]
+    silent = [r for r, quiet in zip(run.rankings.values(), declined) if quiet]
     by_reason: dict[str, int] = {}
     for ranking in silent:
         by_reason[str(ranking.reason)] = by_reason.get(str(ranking.reason), 0) + 1
     answered = [{"qid": q.qid, "question": q.text} for q in questions if run.rankings[q.qid].returned]
     return {"status": "measured", "path": str(path), "split": None, "questions": len(questions),
             "metrics": {ABSTAINED: len(silent) / len(questions) if questions else 0.0},
+            "intervals": _listed({ABSTAINED: mean_interval([float(quiet) for quiet in declined])}),
             "abstained": len(silent), "by_reason": by_reason, "answered": answered[:20],
             "errors": sum(r.error is not None for r in run.rankings.values()),
             "ms_per_question": round(1000 * run.seconds / max(len(questions), 1), 2)}
+
+
+def _listed(intervals: Mapping[str, tuple[float, float] | None]) -> dict[str, list[float] | None]:
+    """Intervals as JSON has them: ``[low, high]``, or None for a set without questions."""
+    return {label: None if interval is None else list(interval) for label, interval in intervals.items()}
 
 
 def _judged(row: dict[str, Any], minimums: Mapping[str, float]) -> dict[str, Any]:
@@ -301,7 +315,7 @@ def run_suite(knowledge_base: KnowledgeBase, *, corpus: Path, cache: Path, targe
     return {
         "kb": describe_kb(knowledge_base),
         "as": targets_as, "as_why": why, "about": targets.about,
-        "configuration": HYBRID.name, "top_k": TOP_K, "statuses": [IN_FORCE],
+        "configuration": HYBRID.name, "top_k": TOP_K, "statuses": [IN_FORCE], "interval_level": LEVEL,
         "sets": rows,
         "summary": {"met": judged.count(True), "unmet": judged.count(False),
                     "not_compared": sum(met is None for met in judged)},

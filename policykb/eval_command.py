@@ -232,10 +232,15 @@ def run_command(kb_dir: Path, set_path: Path, split: str | None, configs: str, t
 SUITE_COLUMNS = ("R@5", "R@10", "R@100", "MRR@10", TOP_3)
 
 
+def _figure(value: float, digits: int = 3) -> str:
+    """0.6012 -> ".601", as the table prints figures."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("0.") else text
+
+
 def _minimum(value: float) -> str:
     """0.9 -> ".90", as targets are written."""
-    text = f"{value:.2f}"
-    return text[1:] if text.startswith("0.") else text
+    return _figure(value, 2)
 
 
 def _suite_row(name: str, row: dict[str, Any]) -> list[str]:
@@ -254,6 +259,18 @@ def _suite_row(name: str, row: dict[str, Any]) -> list[str]:
     return cells + [silent, target, met, timing]
 
 
+def _target_intervals(row: dict[str, Any]) -> str:
+    """"R@10 .601 (.500–.702)" for each targeted metric the row measured, with its interval."""
+    intervals = row.get("intervals") or {}
+    spans = []
+    for target in row["targets"]:
+        interval = intervals.get(target["metric"])
+        if target["value"] is not None and interval is not None:
+            low, high = interval
+            spans.append(f"{target['metric']} {_figure(target['value'])} ({_figure(low)}–{_figure(high)})")
+    return ", ".join(spans)
+
+
 def _print_suite(suite: dict[str, Any]) -> None:
     described = suite["kb"]
     click.echo(f"{described['kb_dir']} ({described['generation']}), {suite['configuration']}, {suite['top_k']} deep; "
@@ -266,6 +283,10 @@ def _print_suite(suite: dict[str, Any]) -> None:
         click.echo("  ".join(c.ljust(w) if i in (0, len(header) - 3) else c.rjust(w)
                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
     for name, row in suite["sets"].items():
+        spans = _target_intervals(row)
+        if spans:
+            click.echo(f"  {name}: {spans}: {suite['interval_level']:.0%} bootstrap interval over its "
+                       f"{row['questions']} questions")
         if row["status"] == "skipped" and name != REFUSALS:
             click.echo(f"  {name}: skipped, {row['reason']}")
         elif row.get("unreachable", {}).get("questions"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,14 @@ def test_repository_sets_are_measured_as_eval_run_measures_them(
     assert 0 < hotline["metrics"]["top-3"] <= hotline["metrics"]["R@10"] + 1e-9
     assert [t["metric"] for t in hotline["targets"]] == ["top-3"]
     assert hotline["met"] is (hotline["metrics"]["top-3"] >= 0.95)
+    # every figure with its interval over the questions; the laws set, all zero, has nothing to spread
+    assert suite["interval_level"] == 0.95
+    assert all(value == 0.0 for value in laws["intervals"]["R@10"])
+    for label, value in hotline["metrics"].items():
+        low, high = hotline["intervals"][label]
+        assert low <= value <= high and high - low < 0.25, label
+    low, high = hotline["intervals"]["top-3"]
+    assert high - low > 0.1  # 62 answerable of 132: a draw of other questions could move it by a tenth
 
     run = CliRunner().invoke(cli, ["eval", "run", "--kb", str(seed_kb), "--set", str(SETS / "hotline"),
                                    "--configs", "hybrid", "--json", "--out", str(tmp_path / "run")])
@@ -177,6 +186,10 @@ def test_table_names_the_targets_chosen_and_the_skipped_sets(seed_kb: Path, tmp_
     assert any(line.startswith("hotline ") and "top-3 ≥ .95" in line for line in lines)
     assert f"  stard: skipped, {tmp_path / 'no-shared' / 'stard' / 'questions.jsonl'} is absent" in lines
     assert lines[-1].startswith("targets (trained): ") and not (tmp_path / "cache").exists()
+    interval = next(line for line in lines if line.startswith("  hotline: top-3 "))
+    found = re.fullmatch(r"  hotline: top-3 (\.\d{3}) \((\.\d{3})–(\.\d{3})\): "
+                         r"95% bootstrap interval over its 132 questions", interval)
+    assert found and float(found[2]) <= float(found[1]) <= float(found[3]), interval
 
 
 def test_a_missing_knowledge_base_is_a_clean_error(tmp_path: Path) -> None:
@@ -240,6 +253,8 @@ def test_off_topic_abstention_counts_the_questions_without_hits(seed_kb: Path, t
     suite = run_suite(KnowledgeBase(seed_kb), corpus=tmp_path / "none", cache=tmp_path / "cache", targets=targets)
     row = suite["sets"]["offtopic"]
     assert (row["questions"], row["abstained"], row["metrics"]) == (3, 2, {ABSTAINED: 2 / 3})
+    low, high = row["intervals"][ABSTAINED]
+    assert 0 <= low < 2 / 3 < high <= 1
     assert row["by_reason"] == {"no_searchable_terms": 1, "no_answer": 1}
     assert row["answered"] == [{"qid": "o3", "question": "财政预决算信息在哪公开？"}]
     assert (suite["as"], row["met"]) == (FRESH, True)
