@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evaluation.compare import paired_test
 from evaluation.converters import convert_covid, convert_stard
 from evaluation.errors import EvaluationError, SetFormatError
 from evaluation.experiment import EvaluationSettings, describe_kb, evaluate
@@ -221,12 +222,16 @@ def _ranking_row(knowledge_base: KnowledgeBase, question_set: QuestionSet, split
     intervals = {label: mean_interval([entry[measure] for entry in per_question])
                  for label, measure in RANKING_MEASURES.items()}
     intervals[TOP_3] = mean_interval(tops)
+    qids = list(report["per_question"])
+    by_question = {qid: {**{label: entry[measure] for label, measure in RANKING_MEASURES.items()}, TOP_3: top}
+                   for qid, entry, top in zip(qids, per_question, tops)}
     texts = {q.qid: q.text for q in question_set.questions}
     refused = [{"set": name, "qid": qid, "question": texts[qid]}
                for qid, ranking in rankings.items() if ranking.reason == NO_ANSWER]
     unreachable = report["unreachable_gold"]
     row = {"status": "measured", "path": question_set.path, "split": split, "questions": questions,
-           "metrics": values, "intervals": _listed(intervals), "no_answer": len(refused), "errors": report["configurations"][0]["errors"],
+           "metrics": values, "intervals": _listed(intervals), "per_question": by_question,
+           "no_answer": len(refused), "errors": report["configurations"][0]["errors"],
            "unreachable": {"questions": unreachable["questions"], "by_reason": unreachable["by_reason"]},
            "ms_per_question": report["configurations"][0]["ms_per_question"]}
     return row, refused
@@ -253,6 +258,7 @@ def _abstention_row(knowledge_base: KnowledgeBase, questions: Sequence[Question]
     return {"status": "measured", "path": str(path), "split": None, "questions": len(questions),
             "metrics": {ABSTAINED: len(silent) / len(questions) if questions else 0.0},
             "intervals": _listed({ABSTAINED: mean_interval([float(quiet) for quiet in declined])}),
+            "per_question": {qid: {ABSTAINED: float(quiet)} for qid, quiet in zip(run.rankings, declined)},
             "abstained": len(silent), "by_reason": by_reason, "answered": answered[:20],
             "errors": sum(r.error is not None for r in run.rankings.values()),
             "ms_per_question": round(1000 * run.seconds / max(len(questions), 1), 2)}
@@ -320,3 +326,34 @@ def run_suite(knowledge_base: KnowledgeBase, *, corpus: Path, cache: Path, targe
         "summary": {"met": judged.count(True), "unmet": judged.count(False),
                     "not_compared": sum(met is None for met in judged)},
     }
+
+
+def compare_suites(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Each set both suites measured, figure by figure: the means over the questions both
+    answered (a set whose questions changed is compared on those it kept), the difference and
+    the paired tests of :func:`evaluation.compare.paired_test`. A set only one of them measured,
+    or measured by a suite written before per-question figures were kept, is named with the
+    reason instead."""
+    compared: dict[str, Any] = {}
+    for name, row in after.get("sets", {}).items():
+        if not row.get("metrics"):  # skipped here, or the refusals row: no figures to compare
+            continue
+        earlier = (before.get("sets") or {}).get(name)
+        if not isinstance(earlier, Mapping) or not earlier.get("per_question"):
+            compared[name] = {"skipped": "not measured question by question in the earlier suite"}
+            continue
+        if not row.get("per_question"):
+            compared[name] = {"skipped": "not measured question by question in this suite"}
+            continue
+        shared = [qid for qid in row["per_question"] if qid in earlier["per_question"]]
+        figures = {}
+        for metric in row["metrics"]:
+            old = {qid: float(earlier["per_question"][qid].get(metric, 0.0)) for qid in shared}
+            new = {qid: float(row["per_question"][qid][metric]) for qid in shared}
+            test = paired_test(old, new)
+            figures[metric] = {"before": sum(old.values()) / len(old) if old else None,
+                               "after": sum(new.values()) / len(new) if new else None,
+                               "better": sum(new[q] > old[q] for q in shared),
+                               "worse": sum(new[q] < old[q] for q in shared), **test}
+        compared[name] = {"questions": len(shared), "figures": figures}
+    return compared

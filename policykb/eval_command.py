@@ -28,7 +28,7 @@ from evaluation import (
     training_pairs,
     write_outputs,
 )
-from evaluation.suite import ABSTAINED, REFUSALS, TARGET_NAMES, TOP_3, run_suite
+from evaluation.suite import ABSTAINED, REFUSALS, TARGET_NAMES, TOP_3, compare_suites, run_suite
 from kb import EXPIRED, IN_FORCE, SUPERSEDED, KBError, KnowledgeBase
 from policykb.options import kb_option
 
@@ -233,9 +233,9 @@ SUITE_COLUMNS = ("R@5", "R@10", "R@100", "MRR@10", TOP_3)
 
 
 def _figure(value: float, digits: int = 3) -> str:
-    """0.6012 -> ".601", as the table prints figures."""
+    """0.6012 -> ".601", -0.012 -> "-.012", as the table prints figures."""
     text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("0.") else text
+    return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text
 
 
 def _minimum(value: float) -> str:
@@ -310,8 +310,10 @@ def _print_suite(suite: dict[str, Any]) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the result as DIR/suite.json.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object instead of a table.")
+@click.option("--compare", "earlier", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="An earlier suite.json (--out): compare each figure question by question, with paired tests.")
 def suite_command(kb_dir: Path, targets_as: str | None, corpus: Path, cache: Path, out: Path | None,
-                  as_json: bool) -> None:
+                  as_json: bool, earlier: Path | None) -> None:
     """Measure every quality set of the project (evaluation/sets/targets.json) with hybrid search and
     compare with its targets. A measurement, not a gate: the exit status is 0 whether or not they are met.
 
@@ -319,10 +321,14 @@ def suite_command(kb_dir: Path, targets_as: str | None, corpus: Path, cache: Pat
     Examples:
       policykb eval suite --kb var/kb
       policykb eval suite --kb var/kb --as fresh --json --out var/eval/suite-fresh
+      policykb eval suite --kb var/kb --compare var/eval/suite-fresh/suite.json
     """
+    before = _earlier_suite(earlier) if earlier is not None else None
     with _clean_errors(), _progress_bars() as progress:
         suite = run_suite(KnowledgeBase(kb_dir), corpus=corpus, cache=cache, targets_as=targets_as,
                           progress=progress, announce=_announce)
+    if before is not None:
+        suite["comparison"] = {"with": str(earlier), "sets": compare_suites(before, suite)}
     text = json.dumps(suite, ensure_ascii=False, indent=2)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -331,5 +337,35 @@ def suite_command(kb_dir: Path, targets_as: str | None, corpus: Path, cache: Pat
         click.echo(text)
     else:
         _print_suite(suite)
+        if "comparison" in suite:
+            _print_comparison(suite)
         if out is not None:
             click.echo(f"wrote {out / 'suite.json'}")
+
+
+def _earlier_suite(path: Path) -> dict[str, Any]:
+    """The suite --compare names, read before measuring so that a wrong file fails at once."""
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{path} cannot be read as JSON: {error}") from None
+    if not isinstance(before, dict) or not isinstance(before.get("sets"), dict):
+        raise click.ClickException(f"{path} is not a suite written by `policykb eval suite --out`")
+    return before
+
+
+def _print_comparison(suite: dict[str, Any]) -> None:
+    """The targeted figures before and after, per set: the difference, how many questions moved
+    each way and the randomisation test's p-value."""
+    click.echo(f"compared with {suite['comparison']['with']} (paired, on the questions both measured):")
+    for name, compared in suite["comparison"]["sets"].items():
+        if "skipped" in compared:
+            click.echo(f"  {name}: {compared['skipped']}")
+            continue
+        for target in suite["sets"][name]["targets"]:
+            figure = compared["figures"].get(target["metric"])
+            if figure is None or figure["before"] is None:
+                continue
+            click.echo(f"  {name}: {target['metric']} {_figure(figure['before'])} → {_figure(figure['after'])} "
+                       f"({'+' if figure['delta'] >= 0 else ''}{_figure(figure['delta'])}: {figure['better']} better, {figure['worse']} worse of "
+                       f"{compared['questions']}; p = {figure['p_randomisation']:.2f})")

@@ -192,6 +192,48 @@ def test_table_names_the_targets_chosen_and_the_skipped_sets(seed_kb: Path, tmp_
     assert found and float(found[2]) <= float(found[1]) <= float(found[3]), interval
 
 
+def test_an_earlier_suite_is_compared_question_by_question(
+        seed_kb: Path, without_shared: tuple[dict[str, Any], Path], tmp_path: Path) -> None:
+    suite, out = without_shared
+    earlier = json.loads((out / "suite.json").read_text(encoding="utf-8"))
+    hotline = earlier["sets"]["hotline"]["per_question"]
+    answered = [qid for qid, figures in hotline.items() if figures["top-3"] == 1.0]
+    for qid in answered[:5]:  # five questions the earlier search missed
+        hotline[qid]["top-3"] = 0.0
+    del hotline[answered[-1]]  # and one it was not asked
+    del earlier["sets"]["offtopic"]["per_question"]  # a suite from before per-question figures were kept
+    altered = tmp_path / "earlier.json"
+    altered.write_text(json.dumps(earlier, ensure_ascii=False), encoding="utf-8")
+    arguments = ["--kb", str(seed_kb), "--corpus", str(tmp_path / "no-shared"), "--cache", str(tmp_path / "cache"),
+                 "--compare", str(altered)]
+
+    compared = json.loads(_suite(*arguments, "--json").stdout)["comparison"]
+    assert compared["with"] == str(altered)
+    top3 = compared["sets"]["hotline"]["figures"]["top-3"]
+    assert compared["sets"]["hotline"]["questions"] == 131
+    assert (top3["better"], top3["worse"]) == (5, 0) and top3["delta"] == pytest.approx(5 / 131)
+    assert top3["after"] - top3["before"] == pytest.approx(5 / 131) and top3["p_randomisation"] < 0.1
+    unchanged = compared["sets"]["hotline"]["figures"]["R@10"]
+    assert (unchanged["delta"], unchanged["better"], unchanged["worse"], unchanged["p_randomisation"]) == (0, 0, 0, 1)
+    assert compared["sets"]["offtopic"] == {"skipped": "not measured question by question in the earlier suite"}
+    assert set(compared["sets"]) == {"hotline-laws", "hotline", "offtopic"}  # skipped sets and refusals: no figures
+
+    lines = _suite(*arguments).stdout.splitlines()
+    assert f"compared with {altered} (paired, on the questions both measured):" in lines
+    line = next(line for line in lines if line.startswith("  hotline: top-3 ") and "→" in line)
+    assert re.fullmatch(r"  hotline: top-3 \.\d{3} → \.\d{3} \(\+\.038: 5 better, 0 worse of 131; p = 0\.\d\d\)", line), line
+
+
+def test_a_file_that_is_not_a_suite_is_refused_before_measuring(seed_kb: Path, tmp_path: Path) -> None:
+    for content in ("[1, 2]", "{not json", '{"sets": []}'):
+        wrong = tmp_path / "wrong.json"
+        wrong.write_text(content, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["eval", "suite", "--kb", str(seed_kb), "--cache", str(tmp_path / "cache"),
+                                          "--compare", str(wrong)])
+        assert result.exit_code == 1 and str(wrong) in result.output and "Traceback" not in result.output
+        assert not (tmp_path / "cache").exists()  # nothing measured
+
+
 def test_a_missing_knowledge_base_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["eval", "suite", "--kb", str(tmp_path / "nokb")])
     assert result.exit_code == 1 and "is not a knowledge base" in result.output and "Traceback" not in result.output
