@@ -368,4 +368,11 @@ def _print_comparison(suite: dict[str, Any]) -> None:
                 continue
             click.echo(f"  {name}: {target['metric']} {_figure(figure['before'])} → {_figure(figure['after'])} "
                        f"({'+' if figure['delta'] >= 0 else ''}{_figure(figure['delta'])}: {figure['better']} better, {figure['worse']} worse of "
-                       f"{compared['questions']}; p = {figure['p_randomisation']:.2f})")
+                       f"{compared['questions']}; {_p_value(figure['p_randomisation'])})")
+
+
+def _p_value(p: float) -> str:
+    """"p = 0.44", "p = 0.004", "p < 0.001": never "0.00", which reads as impossible."""
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"

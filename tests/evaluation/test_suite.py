@@ -224,6 +224,13 @@ def test_an_earlier_suite_is_compared_question_by_question(
     assert re.fullmatch(r"  hotline: top-3 \.\d{3} → \.\d{3} \(\+\.038: 5 better, 0 worse of 131; p = 0\.\d\d\)", line), line
 
 
+def test_p_values_below_a_thousandth_are_not_printed_as_zero() -> None:
+    from policykb.eval_command import _p_value
+
+    assert [_p_value(p) for p in (0.0002, 0.0042, 0.0449, 0.4449)] == ["p < 0.001", "p = 0.004", "p = 0.04",
+                                                                        "p = 0.44"]
+
+
 def test_a_file_that_is_not_a_suite_is_refused_before_measuring(seed_kb: Path, tmp_path: Path) -> None:
     for content in ("[1, 2]", "{not json", '{"sets": []}'):
         wrong = tmp_path / "wrong.json"
