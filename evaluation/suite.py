@@ -339,7 +339,8 @@ def compare_suites(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
         if not row.get("metrics"):  # skipped here, or the refusals row: no figures to compare
             continue
         earlier = (before.get("sets") or {}).get(name)
-        if not isinstance(earlier, Mapping) or not earlier.get("per_question"):
+        if not isinstance(earlier, Mapping) or not isinstance(earlier.get("per_question"), Mapping) \
+                or not earlier["per_question"]:
             compared[name] = {"skipped": "not measured question by question in the earlier suite"}
             continue
         if not row.get("per_question"):
@@ -348,12 +349,27 @@ def compare_suites(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
         shared = [qid for qid in row["per_question"] if qid in earlier["per_question"]]
         figures = {}
         for metric in row["metrics"]:
-            old = {qid: float(earlier["per_question"][qid].get(metric, 0.0)) for qid in shared}
+            old = _figures_of(earlier["per_question"], shared, metric)
+            if old is None:  # a figure the earlier suite did not keep, or one it cannot be read for
+                continue
             new = {qid: float(row["per_question"][qid][metric]) for qid in shared}
             test = paired_test(old, new)
             figures[metric] = {"before": sum(old.values()) / len(old) if old else None,
                                "after": sum(new.values()) / len(new) if new else None,
                                "better": sum(new[q] > old[q] for q in shared),
                                "worse": sum(new[q] < old[q] for q in shared), **test}
-        compared[name] = {"questions": len(shared), "figures": figures}
+        compared[name] = ({"questions": len(shared), "figures": figures} if figures else
+                          {"skipped": "the earlier suite's figures for its questions cannot be read"})
     return compared
+
+
+def _figures_of(per_question: Mapping[str, Any], qids: Sequence[str], metric: str) -> dict[str, float] | None:
+    """``metric`` for each of ``qids`` in an earlier suite's per-question figures, or None where
+    any is missing or not a number (a suite of another version, or a file edited by hand)."""
+    try:
+        figures = {qid: per_question[qid][metric] for qid in qids}
+    except (KeyError, TypeError):
+        return None
+    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in figures.values()):
+        return None
+    return {qid: float(value) for qid, value in figures.items()}

@@ -202,6 +202,10 @@ def test_an_earlier_suite_is_compared_question_by_question(
         hotline[qid]["top-3"] = 0.0
     del hotline[answered[-1]]  # and one it was not asked
     del earlier["sets"]["offtopic"]["per_question"]  # a suite from before per-question figures were kept
+    laws = earlier["sets"]["hotline-laws"]["per_question"]
+    for figures in laws.values():
+        del figures["R@100"]  # a figure it did not keep: that one is not compared
+    laws[next(iter(laws))]["MRR@10"] = "n/a"  # a file edited by hand: that one is not compared either
     altered = tmp_path / "earlier.json"
     altered.write_text(json.dumps(earlier, ensure_ascii=False), encoding="utf-8")
     arguments = ["--kb", str(seed_kb), "--corpus", str(tmp_path / "no-shared"), "--cache", str(tmp_path / "cache"),
@@ -217,11 +221,23 @@ def test_an_earlier_suite_is_compared_question_by_question(
     assert (unchanged["delta"], unchanged["better"], unchanged["worse"], unchanged["p_randomisation"]) == (0, 0, 0, 1)
     assert compared["sets"]["offtopic"] == {"skipped": "not measured question by question in the earlier suite"}
     assert set(compared["sets"]) == {"hotline-laws", "hotline", "offtopic"}  # skipped sets and refusals: no figures
+    assert set(compared["sets"]["hotline-laws"]["figures"]) == {"R@5", "R@10", "top-3"}
 
     lines = _suite(*arguments).stdout.splitlines()
     assert f"compared with {altered} (paired, on the questions both measured):" in lines
     line = next(line for line in lines if line.startswith("  hotline: top-3 ") and "→" in line)
     assert re.fullmatch(r"  hotline: top-3 \.\d{3} → \.\d{3} \(\+\.038: 5 better, 0 worse of 131; p = 0\.\d\d\)", line), line
+
+
+@pytest.mark.parametrize("earlier", ["oops", ["q1"], {"q1": "x", "q2": 3}, {"q1": {"R@10": True}, "q2": {"R@10": 1}},
+                                     {"q1": {"R@5": 1.0}, "q2": {"R@5": 1.0}}])
+def test_an_earlier_suite_that_cannot_be_read_is_named_not_compared(earlier: Any) -> None:
+    from evaluation.suite import compare_suites
+
+    after = {"sets": {"a": {"metrics": {"R@10": 0.5}, "per_question": {"q1": {"R@10": 1.0}, "q2": {"R@10": 0.0}}},
+                      "refusals": {"metrics": {}}}}
+    compared = compare_suites({"sets": {"a": {"per_question": earlier}}}, after)
+    assert list(compared) == ["a"] and set(compared["a"]) == {"skipped"}
 
 
 def test_p_values_below_a_thousandth_are_not_printed_as_zero() -> None:
