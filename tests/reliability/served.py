@@ -14,8 +14,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
-#: What no response body may show: a trace, or a path of the machine serving it.
-LEAKS = ("Traceback", 'File "', "site-packages", "/tmp/", "/work/", "/home/", "/usr/lib")
+#: What no response body may show: a trace, or a path of the machine serving it (system folders,
+#: and the folder this checkout lives in, wherever that is).
+LEAKS = ("Traceback", 'File "', "site-packages", "/tmp/", "/home/", "/usr/lib", f"{REPO.parent}/")
 
 
 def leak_in(text: str, *paths: Path | str) -> str | None:
