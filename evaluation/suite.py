@@ -216,15 +216,15 @@ def _ranking_row(knowledge_base: KnowledgeBase, question_set: QuestionSet, split
     measured = report["metrics"][HYBRID.name]
     questions = report["set"]["questions"]
     values = {label: measured[measure] for label, measure in RANKING_MEASURES.items()}
-    per_question = [entry[HYBRID.name] for entry in report["per_question"].values()]
-    tops = [float(entry["first_relevant"] is not None and entry["first_relevant"] <= 3) for entry in per_question]
-    values[TOP_3] = sum(tops) / questions if questions else 0.0
-    intervals = {label: mean_interval([entry[measure] for entry in per_question])
-                 for label, measure in RANKING_MEASURES.items()}
-    intervals[TOP_3] = mean_interval(tops)
-    qids = list(report["per_question"])
-    by_question = {qid: {**{label: entry[measure] for label, measure in RANKING_MEASURES.items()}, TOP_3: top}
-                   for qid, entry, top in zip(qids, per_question, tops)}
+    by_question = {}
+    for qid, entry in report["per_question"].items():
+        figures = entry[HYBRID.name]
+        first = figures["first_relevant"]
+        by_question[qid] = {**{label: figures[measure] for label, measure in RANKING_MEASURES.items()},
+                            TOP_3: float(first is not None and first <= 3)}
+    values[TOP_3] = sum(figures[TOP_3] for figures in by_question.values()) / questions if questions else 0.0
+    intervals = {label: mean_interval([figures[label] for figures in by_question.values()])
+                 for label in [*RANKING_MEASURES, TOP_3]}
     texts = {q.qid: q.text for q in question_set.questions}
     refused = [{"set": name, "qid": qid, "question": texts[qid]}
                for qid, ranking in rankings.items() if ranking.reason == NO_ANSWER]
