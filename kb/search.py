@@ -218,6 +218,16 @@ def _top(positions: np.ndarray, scores: np.ndarray, weight: np.ndarray, count: i
     return [(int(positions[i]), float(weighted[i])) for i in picked]
 
 
+def _top_of_every(scores: np.ndarray, weight: np.ndarray, count: int) -> list[tuple[int, float]]:
+    """:func:`_top` of a score for every passage (BM25's): weighting them all and picking from
+    the whole array is cheaper than first listing the matched ones (a common word matches most
+    of 155k passages; listing them cost 0.9 ms a question, this 0.2)."""
+    weighted = scores * weight
+    picked = largest(weighted, count)
+    picked = picked[weighted[picked] > 0]
+    return [(int(i), float(weighted[i])) for i in picked]
+
+
 def _codes(values: Sequence[str]) -> tuple[dict[str, int], np.ndarray]:
     """({distinct value: code}, the code of each value) in first-seen order."""
     codes: dict[str, int] = {}
@@ -652,8 +662,7 @@ class Searcher:
             extra = self.expansion.expand(text, terms) if settings.expansion else None
             weights = term_weights(terms, self._specificity) if settings.term_weighting else None
             bm25_all = self.index.bm25.scores(terms, extra, weights)
-            matched = np.flatnonzero(bm25_all)
-            bm25_top = _top(matched, bm25_all[matched], weight, count)
+            bm25_top = _top_of_every(bm25_all, weight, count)
         if mode in ("hybrid", "dense"):
             assert self.index.model is not None and self.index.dense is not None
             query = self.index.model.encode([self.index.model.prepare_query(text, terms)])[0]

@@ -32,3 +32,19 @@ def test_largest_when_the_sample_guesses_too_high() -> None:
 def test_largest_of_nothing_is_nothing() -> None:
     assert largest(np.zeros(0, dtype=np.float32), 5).tolist() == []
     assert largest(np.ones(5, dtype=np.float32), 0).tolist() == []
+
+
+@pytest.mark.parametrize("count", [1, 100, 5_000])
+def test_bm25_candidates_are_the_best_weighted_matches_and_no_passage_the_filter_left_out(count: int) -> None:
+    from kb.search import _top_of_every
+
+    rng = np.random.default_rng(count)
+    scores = rng.random(20_000).astype(np.float32)
+    scores[rng.random(20_000) < 0.8] = 0  # most passages share no word with the question
+    weight = rng.choice(np.array([0, 0.5, 1, 1.5], dtype=np.float32), 20_000)
+    top = _top_of_every(scores, weight, count)
+    weighted = scores * weight
+    expected = np.sort(weighted[weighted > 0])[::-1][:count]
+    assert sorted((score for _, score in top), reverse=True) == pytest.approx(expected.tolist())
+    assert all(weighted[i] == score and weight[i] > 0 for i, score in top)
+    assert len({i for i, _ in top}) == len(top)
