@@ -82,3 +82,13 @@ def test_a_question_in_everyday_words_for_a_policy_is_not_refused_as_off_topic(t
     knowledge_base.configure_search(expansion=False)
     assert knowledge_base.search(question, top_k=3).reason == "no_answer"
     knowledge_base.close()
+
+
+def test_every_bundled_entry_is_one_line_with_a_tab_and_listed_once():
+    from kb.tokenize import resource_lines
+
+    entries = [line for line in resource_lines("colloquial_synonyms.txt") if line.strip() and not line.startswith("#")]
+    expressions = [line.partition("\t")[0] for line in entries]
+    assert all("\t" in line for line in entries)
+    assert len(expressions) == len(set(expressions)), "an expression listed twice is merged silently"
+    assert all(parse_lexicon(entries).values())
