@@ -217,3 +217,14 @@ def test_questions_answered_at_once_get_the_order_each_would_get_alone() -> None
         together = list(pool.map(ranker.scores, batches * 4))
     for i, scores in enumerate(together):
         assert np.array_equal(scores, alone[i % len(batches)])
+
+
+def test_a_word_in_several_groups_counts_in_each_and_recurring_titles_read_alike() -> None:
+    # 工资 is a question term, one of its bigrams and an expansion term at once
+    rows = candidate_features(_candidates(expansion=["工资", "劳动者"]))
+    assert column(rows, "passage_terms")[0] == pytest.approx(2 / 3)
+    assert column(rows, "passage_bigrams")[0] == pytest.approx(2 / 6)
+    assert column(rows, "expansion_terms").tolist() == pytest.approx([1.0, 0.0, 0.0])
+    # both 劳动法 candidates share one title; the notice's title holds 工资 (a term and a bigram)
+    assert column(rows, "title_terms").tolist() == pytest.approx([0.0, 0.0, 1 / 3])
+    assert column(rows, "title_bigrams").tolist() == pytest.approx([0.0, 0.0, 1 / 6])
