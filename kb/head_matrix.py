@@ -91,9 +91,11 @@ class HeadMatrix:
         self._rows = rows  # None: row i is position i
 
     @classmethod
-    def load(cls, kb_dir: Path, segment_ids: Sequence[str], encoder: str) -> HeadMatrix | None:
+    def load(cls, kb_dir: Path, segment_ids: Sequence[str], encoder: str, *,
+             order: str | None = None) -> HeadMatrix | None:
         """The matrix of ``kb_dir`` for an index of ``segment_ids``, or None: none written, one of
-        another encoder, or a file that cannot be read (the next build writes it again)."""
+        another encoder, or a file that cannot be read (the next build writes it again).
+        ``order`` is ``order_digest(segment_ids)`` where the caller has worked it out already."""
         index_file = kb_dir / MATRIX_INDEX_FILE
         if not index_file.is_file():
             return None
@@ -108,7 +110,7 @@ class HeadMatrix:
             vectors = np.load(kb_dir / meta["file"], mmap_mode="r", allow_pickle=False).view(np.ndarray)
             if vectors.ndim != 2 or vectors.shape != (meta["rows"], meta["dim"]):
                 raise ValueError(f"shape {vectors.shape}, expected ({meta['rows']}, {meta['dim']})")
-            if meta["order"] == order_digest(segment_ids):
+            if meta["order"] == (order or order_digest(segment_ids)):
                 return cls(vectors, None)
             written = np.load(kb_dir / meta["ids"], allow_pickle=False).tolist()
         except (OSError, ValueError, KeyError, TypeError) as error:

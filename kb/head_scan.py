@@ -86,9 +86,11 @@ class HeadScan:
         self.basis = basis
 
     @classmethod
-    def load(cls, kb_dir: Path, segment_ids: Sequence[str], adapter: QueryAdapter | None) -> HeadScan | None:
+    def load(cls, kb_dir: Path, segment_ids: Sequence[str], adapter: QueryAdapter | None, *,
+             order: str | None = None) -> HeadScan | None:
         """The scan of ``kb_dir`` for these passages, or None: no adapter or basis, no file, or
-        one made with another encoder or basis (the next build makes it again)."""
+        one made with another encoder or basis (the next build makes it again). ``order`` is
+        ``order_digest(segment_ids)`` where the caller has worked it out already."""
         path = kb_dir / SCAN_FILE
         if adapter is None or adapter.basis is None or not path.is_file():
             return None
@@ -98,7 +100,7 @@ class HeadScan:
                     log.info("%s was made for another encoder or basis: not scanning until the next build", path)
                     return None
                 projected = data["projected"]
-                if "order" in data.files and str(data["order"]) == order_digest(segment_ids) \
+                if "order" in data.files and str(data["order"]) == (order or order_digest(segment_ids)) \
                         and len(projected) == len(segment_ids):
                     return cls(projected, adapter.basis)
                 ids = data["ids"].tolist()

@@ -41,7 +41,7 @@ from kb.normalize import INVISIBLE, normalize_for_matching, without_whitespace
 from kb.pretrained import find_pretrained
 from kb.ranker import Candidates, LearnedRanker, bundled_ranker, gather
 from kb.head_matrix import HeadMatrix
-from kb.head_scan import DEFAULT_HEAD_CANDIDATES, SCAN_DEPTH, HeadScan
+from kb.head_scan import DEFAULT_HEAD_CANDIDATES, SCAN_DEPTH, HeadScan, order_digest
 from kb.query_adapter import bundled_adapter
 from kb.rerank import DEFAULT_RERANK, Reranker, encoder_name, passage_head
 from kb.sentence_encoder import load_sentence_encoder
@@ -480,7 +480,7 @@ class Searcher:
         reranker = self.reranker
         if reranker is None or reranker.name is None:
             return None
-        return HeadMatrix.load(self.store.path.parent, self.index.segment_ids, reranker.name)
+        return HeadMatrix.load(self.store.path.parent, self.index.segment_ids, reranker.name, order=self._order_digest)
 
     @property
     def learned_ranker(self) -> LearnedRanker | None:
@@ -785,7 +785,14 @@ class Searcher:
         reranker = self.reranker
         if reranker is None or reranker.name is None:
             return None
-        return HeadScan.load(self.store.path.parent, self.index.segment_ids, bundled_adapter(reranker.name))
+        return HeadScan.load(self.store.path.parent, self.index.segment_ids, bundled_adapter(reranker.name),
+                             order=self._order_digest)
+
+    @functools.cached_property
+    def _order_digest(self) -> str:
+        """The digest of this index's passage order, which the head matrix and the head scan each
+        compare with their file's (``kb.head_scan.order_digest``): 8.8 ms over 155k ids, worked out once."""
+        return order_digest(self.index.segment_ids)
 
     def _candidates(self, found: FirstStage, head: Sequence[tuple[str, float]], reranker: Reranker) -> Candidates:
         """What the learned ranker reads of the candidates ``head`` of ``found``."""
