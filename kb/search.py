@@ -201,31 +201,22 @@ def clean_question(question: str) -> str:
     return text
 
 
-def _top(positions: np.ndarray, scores: np.ndarray, weight: np.ndarray, count: int) -> list[tuple[int, float]]:
-    """The ``count`` best positive ``scores`` x ``weight`` of the passages at ``positions``
-    (``scores[j]`` is the score of passage ``positions[j]``).
+def _top(scores: np.ndarray, weight: np.ndarray, count: int,
+         positions: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """(index position, score) of the ``count`` best positive ``scores`` x ``weight``.
 
     ``weight`` is the filter and the jurisdiction prior in one array (0 where the filter
-    excludes a passage); only the candidates are touched, never every passage.
+    excludes a passage). ``scores`` is either every passage's score (BM25's, ``positions``
+    None) or the scores of the passages at ``positions`` (``scores[j]`` is passage
+    ``positions[j]``'s: the dense candidates). Every passage's scores are weighted and picked
+    from whole, not first listed where they match: a common word matches most of 155k passages,
+    and listing them cost 0.9 ms a question, picking from the whole array 0.2.
     """
-    weighted = scores * weight[positions]
-    keep = weighted > 0
-    positions, weighted = positions[keep], weighted[keep]
-    count = min(count, len(positions))
-    if count <= 0:
-        return []
-    picked = largest(weighted, count)
-    return [(int(positions[i]), float(weighted[i])) for i in picked]
-
-
-def _top_of_every(scores: np.ndarray, weight: np.ndarray, count: int) -> list[tuple[int, float]]:
-    """:func:`_top` of a score for every passage (BM25's): weighting them all and picking from
-    the whole array is cheaper than first listing the matched ones (a common word matches most
-    of 155k passages; listing them cost 0.9 ms a question, this 0.2)."""
-    weighted = scores * weight
+    weighted = scores * (weight if positions is None else weight[positions])
     picked = largest(weighted, count)
     picked = picked[weighted[picked] > 0]
-    return [(int(i), float(weighted[i])) for i in picked]
+    found = picked if positions is None else positions[picked]
+    return [(int(i), float(score)) for i, score in zip(found, weighted[picked])]
 
 
 def _codes(values: Sequence[str]) -> tuple[dict[str, int], np.ndarray]:
@@ -662,13 +653,13 @@ class Searcher:
             extra = self.expansion.expand(text, terms) if settings.expansion else None
             weights = term_weights(terms, self._specificity) if settings.term_weighting else None
             bm25_all = self.index.bm25.scores(terms, extra, weights)
-            bm25_top = _top_of_every(bm25_all, weight, count)
+            bm25_top = _top(bm25_all, weight, count)
         if mode in ("hybrid", "dense"):
             assert self.index.model is not None and self.index.dense is not None
             query = self.index.model.encode([self.index.model.prepare_query(text, terms)])[0]
             if np.any(query):
                 positions, cosines = self.index.dense.candidates(query, allowed, allowed_count)
-                dense_top = _top(positions, cosines, weight, count)
+                dense_top = _top(cosines, weight, count, positions)
             else:
                 query = None
         weights = self._weights_for(query)

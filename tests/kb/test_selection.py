@@ -36,15 +36,30 @@ def test_largest_of_nothing_is_nothing() -> None:
 
 @pytest.mark.parametrize("count", [1, 100, 5_000])
 def test_bm25_candidates_are_the_best_weighted_matches_and_no_passage_the_filter_left_out(count: int) -> None:
-    from kb.search import _top_of_every
+    from kb.search import _top
 
     rng = np.random.default_rng(count)
     scores = rng.random(20_000).astype(np.float32)
     scores[rng.random(20_000) < 0.8] = 0  # most passages share no word with the question
     weight = rng.choice(np.array([0, 0.5, 1, 1.5], dtype=np.float32), 20_000)
-    top = _top_of_every(scores, weight, count)
+    top = _top(scores, weight, count)
     weighted = scores * weight
     expected = np.sort(weighted[weighted > 0])[::-1][:count]
     assert sorted((score for _, score in top), reverse=True) == pytest.approx(expected.tolist())
     assert all(weighted[i] == score and weight[i] > 0 for i, score in top)
     assert len({i for i, _ in top}) == len(top)
+
+
+def test_dense_candidates_are_the_best_weighted_of_the_passages_scored() -> None:
+    from kb.search import _top
+
+    rng = np.random.default_rng(7)
+    positions = np.sort(rng.choice(20_000, 3_000, replace=False))  # the probed lists' passages
+    cosines = rng.uniform(-0.2, 1, 3_000).astype(np.float32)
+    weight = rng.choice(np.array([0, 0.5, 1, 1.5], dtype=np.float32), 20_000)
+    top = _top(cosines, weight, 100, positions)
+    weighted = dict(zip(positions.tolist(), (cosines * weight[positions]).tolist()))
+    expected = sorted((w for w in weighted.values() if w > 0), reverse=True)[:100]
+    assert sorted((score for _, score in top), reverse=True) == pytest.approx(expected)
+    assert all(weighted[i] == pytest.approx(score) and weight[i] > 0 for i, score in top)
+    assert _top(np.zeros(0, dtype=np.float32), weight, 100, np.zeros(0, dtype=np.int64)) == []
